@@ -1,0 +1,16 @@
+export { type Clock, type ManualClock, systemClock, createManualClock } from './clock.js';
+export { type RandomSource, cryptoRandom, createSeededRandom } from './random.js';
+export { type IdGenerator, createIdGenerator, isUuid } from './ids.js';
+export {
+  ERROR_CODES,
+  ERROR_DOMAIN,
+  type ErrorCode,
+  type ErrorDetails,
+  JameyError,
+  isJameyError,
+  invalidArgument,
+  notFound,
+  dependencyUnavailable,
+  errorCodeForGrpc,
+} from './errors.js';
+export { throwIfAborted, delay } from './abort.js';

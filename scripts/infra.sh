@@ -1,0 +1,495 @@
+#!/usr/bin/env bash
+# Real local infrastructure for dev/CI: PostgreSQL+pgvector, Redis, Kafka (KRaft).
+#
+#   scripts/infra.sh up       install what is missing, start everything, wait until ready
+#   scripts/infra.sh down     stop everything (data is kept)
+#   scripts/infra.sh env      print `export NAME=value` lines: eval "$(scripts/infra.sh env)"
+#   scripts/infra.sh status   show what is running
+#   scripts/infra.sh kafka-class CLASS [ARGS...]   run a Kafka tool class with the broker's classpath
+#                              e.g. kafka-class org.apache.kafka.tools.TopicCommand --bootstrap-server 127.0.0.1:59092 --list
+#
+# Everything (binaries, data, logs, pid files) lives under $JAMEY_INFRA_DIR (default: <repo>/.infra).
+# Only package registries are reachable from our machines, so every component comes from one:
+#   postgres+pgvector  <- PyPI wheel `pgserver` (ships server binaries with pgvector built in)
+#   redis, kcat        <- Debian packages
+#   kafka              <- Maven Central jars, started with plain `java`
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+INFRA="${JAMEY_INFRA_DIR:-$REPO/.infra}"
+LOGS="$INFRA/logs"
+
+PG_PORT="${JAMEY_PG_PORT:-55432}"
+REDIS_PORT="${JAMEY_REDIS_PORT:-56379}"
+KAFKA_PORT="${JAMEY_KAFKA_PORT:-59092}"
+KAFKA_CONTROLLER_PORT="${JAMEY_KAFKA_CONTROLLER_PORT:-59093}"
+TIMEOUT="${JAMEY_INFRA_TIMEOUT:-120}"   # seconds to wait for each server to become ready
+
+PGSERVER_VERSION="0.1.4"
+KAFKA_VERSION="4.1.1"
+LOG4J_VERSION="2.24.3"                  # same log4j2 version kafka 4.1.1 itself depends on
+MVN_DEP_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
+
+PG_USER_NAME="jamey-infra"              # postgres refuses to run as root
+PG_ROLE="jamey"; PG_PASSWORD="jamey"
+PG_DATABASES=(jamey_memory jamey_consciousness jamey_soul jamey_audit jamey_telemetry)
+
+VENV="$INFRA/venv"
+PG_DIR="$INFRA/pg"; PG_DATA="$PG_DIR/data"; PG_SOCK="$PG_DIR/run"; PG_LOG="$LOGS/postgres.log"
+REDIS_DIR="$INFRA/redis"; REDIS_PID="$REDIS_DIR/redis.pid"; REDIS_LOG="$LOGS/redis.log"
+KAFKA_DIR="$INFRA/kafka"; KAFKA_LIBS="$KAFKA_DIR/libs"; KAFKA_DATA="$KAFKA_DIR/data"
+KAFKA_PID="$KAFKA_DIR/kafka.pid"; KAFKA_OUT="$LOGS/kafka.out"; KAFKA_LOGDIR="$LOGS/kafka"
+
+# Messages go to fd 8 = the script's original stderr, so they still show when a check
+# that fails is running with its own output silenced (see wait_until).
+exec 8>&2
+log()  { printf '[infra] %s\n' "$*" >&8; }
+warn() { printf '[infra] WARNING: %s\n' "$*" >&8; }
+die()  { printf '[infra] ERROR: %s\n' "$*" >&8; exit 1; }
+# die, showing the end of a log file first so CI output says *why*.
+die_with_log() {
+  local file="$1"; shift
+  if [[ -f "$file" ]]; then printf '[infra] ---- last lines of %s ----\n' "$file" >&8; tail -n 40 "$file" >&8 || true; fi
+  die "$*"
+}
+
+is_root() { [[ $EUID -eq 0 ]]; }
+pid_alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
+read_pid() { [[ -f "$1" ]] && tr -dc '0-9' <"$1" || true; }
+# true if something accepts TCP connections on 127.0.0.1:$1 (bash /dev/tcp, no extra tools).
+port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+
+# ---------------------------------------------------------------- apt helpers
+APT_UPDATED=0
+apt_update_once() {
+  [[ $APT_UPDATED -eq 1 ]] && return 0
+  log "apt-get update"
+  apt-get update -q >>"$LOGS/apt.log" 2>&1 || warn "apt-get update failed (see $LOGS/apt.log)"
+  APT_UPDATED=1
+}
+# apt_install PKG...: install packages; runs `apt-get update` only when the package lists
+# don't know a package yet or an install fails (stale lists), never more than once per run.
+apt_install() {
+  is_root || die "need root to apt-get install $* (install it yourself or rerun as root)"
+  local p
+  for p in "$@"; do
+    if ! apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [^(]'; then apt_update_once; fi
+  done
+  log "apt-get install $*"
+  local cmd=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends
+             -o DPkg::Lock::Timeout=300 "$@")
+  if ! "${cmd[@]}" >>"$LOGS/apt.log" 2>&1; then
+    [[ $APT_UPDATED -eq 1 ]] && return 1
+    apt_update_once
+    "${cmd[@]}" >>"$LOGS/apt.log" 2>&1 || return 1
+  fi
+}
+
+# ---------------------------------------------------------------- common setup
+prepare_dirs() {
+  # 755: the unprivileged postgres user must be able to traverse into .infra.
+  mkdir -p "$INFRA" "$LOGS" "$PG_DIR" "$REDIS_DIR/data" "$KAFKA_DIR" "$KAFKA_LOGDIR"
+  chmod 755 "$INFRA" "$LOGS" "$PG_DIR"
+  # A stray .gitignore inside the state dir keeps it out of git even if the repo's
+  # .gitignore line is missing (e.g. JAMEY_INFRA_DIR pointing somewhere inside the repo).
+  [[ -f "$INFRA/.gitignore" ]] || echo '*' >"$INFRA/.gitignore"
+}
+
+# Serialize concurrent up/down calls (several engineers / CI jobs may share the machine).
+take_lock() {
+  exec 9>"$INFRA/.lock"
+  flock -w 600 9 || die "could not get $INFRA/.lock within 600s (another infra.sh running?)"
+}
+
+# ---------------------------------------------------------------- postgres
+pg_home() {
+  # pgserver puts its postgres install under site-packages/pgserver/pginstall/{bin,lib,share}.
+  local d
+  for d in "$VENV"/lib/python3*/site-packages/pgserver/pginstall; do
+    [[ -x "$d/bin/postgres" ]] && { echo "$d"; return 0; }
+  done
+  return 1
+}
+
+# Run a command as the postgres OS user (or as ourselves when not root).
+as_pg() {
+  if is_root; then
+    (cd "$PG_DIR" && runuser -u "$PG_USER_NAME" -- "$@")
+  else
+    (cd "$PG_DIR" && "$@")
+  fi
+}
+
+install_postgres() {
+  if pg_home >/dev/null && [[ -f "$VENV/.pgserver-$PGSERVER_VERSION" ]]; then return 0; fi
+  log "installing pgserver==$PGSERVER_VERSION into $VENV"
+  command -v python3 >/dev/null || apt_install python3
+  if ! python3 -m venv "$VENV" >>"$LOGS/pip.log" 2>&1; then
+    apt_install python3-venv || die "python3 -m venv unavailable and python3-venv install failed"
+    rm -rf "$VENV"; python3 -m venv "$VENV" >>"$LOGS/pip.log" 2>&1 || die_with_log "$LOGS/pip.log" "venv creation failed"
+  fi
+  # --no-deps: we only use the bundled binaries, not pgserver's Python API (psutil etc.).
+  "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps "pgserver==$PGSERVER_VERSION" \
+    >>"$LOGS/pip.log" 2>&1 || die_with_log "$LOGS/pip.log" "pip install pgserver failed"
+  pg_home >/dev/null || die "pgserver installed but pginstall/bin/postgres not found under $VENV"
+  touch "$VENV/.pgserver-$PGSERVER_VERSION"
+}
+
+ensure_pg_user() {
+  is_root || return 0
+  if ! id -u "$PG_USER_NAME" >/dev/null 2>&1; then
+    log "creating system user $PG_USER_NAME"
+    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$PG_USER_NAME"
+  fi
+  local home; home="$(pg_home)"
+  # The venv was created by root; under a restrictive umask its files may not be readable by
+  # the postgres user. Only our own venv gets chmod'ed; nothing outside .infra is touched.
+  if ! runuser -u "$PG_USER_NAME" -- test -x "$home/bin/postgres" -a -r "$home/share/postgresql/postgres.bki"; then
+    log "making $VENV readable for $PG_USER_NAME"
+    chmod -R go+rX "$VENV"
+    runuser -u "$PG_USER_NAME" -- test -x "$home/bin/postgres" ||
+      die "$PG_USER_NAME cannot reach $home/bin/postgres: a parent directory of $INFRA is not traversable (o+x); set JAMEY_INFRA_DIR elsewhere"
+  fi
+  mkdir -p "$PG_DATA" "$PG_SOCK"
+  touch "$PG_LOG"
+  chown "$PG_USER_NAME:" "$PG_DATA" "$PG_SOCK" "$PG_LOG"
+  chmod 700 "$PG_DATA"
+}
+
+pg_running() { [[ -f "$PG_DATA/PG_VERSION" ]] && as_pg "$(pg_home)/bin/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; }
+
+# psql over TCP with the app's own credentials: exactly the path the services use.
+pg_psql() {
+  PGPASSWORD="$PG_PASSWORD" PGCONNECT_TIMEOUT=5 "$(pg_home)/bin/psql" -X -q -v ON_ERROR_STOP=1 \
+    -h 127.0.0.1 -p "$PG_PORT" -U "$PG_ROLE" "$@"
+}
+
+start_postgres() {
+  local home; home="$(pg_home)"
+  if [[ ! -f "$PG_DATA/PG_VERSION" ]]; then
+    log "initdb $PG_DATA"
+    local pwfile="$PG_DIR/.pwfile"
+    printf '%s\n' "$PG_PASSWORD" >"$pwfile"; chmod 644 "$pwfile"   # read once by initdb, then removed
+    # Bootstrap superuser is the app role itself; sockets trust, TCP needs the password.
+    as_pg "$home/bin/initdb" -D "$PG_DATA" -U "$PG_ROLE" --pwfile="$pwfile" -E UTF8 --no-locale \
+      --auth-local=trust --auth-host=scram-sha-256 >>"$PG_LOG" 2>&1 ||
+      { rm -f "$pwfile"; die_with_log "$PG_LOG" "initdb failed"; }
+    rm -f "$pwfile"
+    echo "include_if_exists = 'jamey-infra.conf'" | as_pg tee -a "$PG_DATA/postgresql.conf" >/dev/null
+  fi
+  # Rewritten on every up so port overrides apply; loaded last via include_if_exists.
+  as_pg tee "$PG_DATA/jamey-infra.conf" >/dev/null <<EOF
+# managed by scripts/infra.sh -- rewritten on every 'up'
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$PG_SOCK'
+max_connections = 300
+EOF
+  if pg_running; then
+    log "postgres already running"
+  else
+    port_open "$PG_PORT" && die "port $PG_PORT is in use by something else (set JAMEY_PG_PORT)"
+    log "starting postgres on 127.0.0.1:$PG_PORT"
+    # setsid: detach from our process group so killing the caller's job doesn't kill postgres.
+    as_pg setsid "$home/bin/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t "$TIMEOUT" start >/dev/null 2>&1 ||
+      die_with_log "$PG_LOG" "postgres failed to start"
+  fi
+  wait_until "$TIMEOUT" "$PG_LOG" "postgres accepting queries on 127.0.0.1:$PG_PORT" \
+    pg_psql -d postgres -c 'select 1'
+}
+
+setup_databases() {
+  local db existing
+  existing="$(pg_psql -d postgres -tA -c 'select datname from pg_database')"
+  for db in "${PG_DATABASES[@]}"; do
+    if ! grep -qx "$db" <<<"$existing"; then
+      log "creating database $db"
+      pg_psql -d postgres -c "CREATE DATABASE $db OWNER $PG_ROLE"
+    fi
+    # Also proves pgvector is loadable in every database.
+    pg_psql -d "$db" -tA -c 'CREATE EXTENSION IF NOT EXISTS vector' -c "SELECT '[1,2,3]'::vector" >/dev/null ||
+      die_with_log "$PG_LOG" "pgvector check failed in $db"
+  done
+}
+
+stop_postgres() {
+  local home; home="$(pg_home 2>/dev/null)" || return 0
+  if pg_running; then
+    log "stopping postgres"
+    as_pg "$home/bin/pg_ctl" -D "$PG_DATA" -m fast -w -t 60 stop >/dev/null || die_with_log "$PG_LOG" "pg_ctl stop failed"
+  fi
+}
+
+# ---------------------------------------------------------------- redis
+install_redis() {
+  command -v redis-server >/dev/null && command -v redis-cli >/dev/null ||
+    apt_install redis-server || die_with_log "$LOGS/apt.log" "apt-get install redis-server failed"
+  # kcat is only a convenience/test tool (and our fast Kafka readiness probe): don't fail without it.
+  command -v kcat >/dev/null || apt_install kcat || warn "kcat install failed; continuing without it"
+}
+
+redis_cli() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@"; }
+redis_running() { pid_alive "$(read_pid "$REDIS_PID")"; }
+
+start_redis() {
+  # Rewritten every up so port overrides apply. Paths are quoted for redis' config parser.
+  cat >"$REDIS_DIR/redis.conf" <<EOF
+# managed by scripts/infra.sh -- rewritten on every 'up'
+bind 127.0.0.1
+port $REDIS_PORT
+daemonize yes
+pidfile "$REDIS_PID"
+logfile "$REDIS_LOG"
+dir "$REDIS_DIR/data"
+save 3600 1 300 100 60 10000
+EOF
+  if redis_running; then
+    log "redis already running"
+  else
+    port_open "$REDIS_PORT" && die "port $REDIS_PORT is in use by something else (set JAMEY_REDIS_PORT)"
+    log "starting redis on 127.0.0.1:$REDIS_PORT"
+    # daemonize yes: redis forks and setsid()s itself, no systemd involved.
+    redis-server "$REDIS_DIR/redis.conf" || die_with_log "$REDIS_LOG" "redis-server failed to start"
+  fi
+  redis_ping() { [[ "$(redis_cli ping 2>/dev/null)" == PONG ]]; }
+  wait_until 30 "$REDIS_LOG" "redis answering PING on 127.0.0.1:$REDIS_PORT" redis_ping
+}
+
+stop_redis() {
+  local pid; pid="$(read_pid "$REDIS_PID")"
+  pid_alive "$pid" || return 0
+  log "stopping redis"
+  redis_cli shutdown >/dev/null 2>&1 || true   # SHUTDOWN saves the RDB snapshot first
+  wait_for_exit "$pid" 30 || { warn "redis did not exit, sending SIGTERM"; kill -TERM "$pid" 2>/dev/null || true; wait_for_exit "$pid" 10; }
+}
+
+# ---------------------------------------------------------------- kafka
+# Same JVM flags as kafka's bin/kafka-run-class.sh, with a small heap for dev machines.
+KAFKA_JVM=(-Xms256m -Xmx512m -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35
+           -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true
+           -Dkafka.logs.dir="$KAFKA_LOGDIR" -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties"
+           -cp "$KAFKA_LIBS/*")
+kafka_java() { java "${KAFKA_JVM[@]}" "$@"; }
+
+install_kafka() {
+  local major
+  major="$(java -version 2>&1 | awk -F'"' '/version/ {split($2, v, "."); print v[1]; exit}' || true)"
+  if ! command -v java >/dev/null || [[ "${major:-0}" -lt 17 ]]; then
+    apt_install openjdk-17-jre-headless || die_with_log "$LOGS/apt.log" "Kafka 4.x needs Java 17+; install failed"
+  fi
+  # Stamp = exact artifact list: skip Maven entirely when it matches (warm 'up' is fast).
+  local stamp="kafka_2.13:$KAFKA_VERSION kafka-tools:$KAFKA_VERSION log4j-slf4j-impl:$LOG4J_VERSION"
+  [[ -f "$KAFKA_LIBS/.stamp" && "$(cat "$KAFKA_LIBS/.stamp")" == "$stamp" ]] && return 0
+  command -v mvn >/dev/null || apt_install maven || die_with_log "$LOGS/apt.log" "apt-get install maven failed"
+  log "resolving Kafka $KAFKA_VERSION jars from Maven Central (cached in ~/.m2)"
+  # There is no kafka server distribution on Maven Central, but the jars are there:
+  #   kafka_2.13        kafka.Kafka (server main) and kafka.tools.StorageTool (storage format)
+  #   kafka-tools       console producer/consumer, TopicCommand, ... (for tests and debugging)
+  #   log4j-slf4j-impl  kafka logs via slf4j 1.7 -> log4j2; without a binding it logs nothing
+  cat >"$KAFKA_DIR/pom.xml" <<EOF
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <!-- managed by scripts/infra.sh: only used to resolve Kafka's runtime classpath -->
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.jamey.infra</groupId><artifactId>kafka-runtime</artifactId><version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>$KAFKA_VERSION</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>$KAFKA_VERSION</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>$LOG4J_VERSION</version></dependency>
+  </dependencies>
+</project>
+EOF
+  rm -rf "$KAFKA_LIBS.tmp"
+  mvn -B -q -f "$KAFKA_DIR/pom.xml" "$MVN_DEP_PLUGIN:copy-dependencies" \
+      -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIBS.tmp" >>"$LOGS/maven.log" 2>&1 ||
+    die_with_log "$LOGS/maven.log" "maven could not resolve Kafka jars"
+  echo "$stamp" >"$KAFKA_LIBS.tmp/.stamp"
+  rm -rf "$KAFKA_LIBS"; mv "$KAFKA_LIBS.tmp" "$KAFKA_LIBS"   # swap in only a complete set
+}
+
+write_kafka_config() {
+  # Static single-voter KRaft quorum (controller.quorum.voters): survives port overrides
+  # between runs, unlike the dynamic quorum that `format --standalone` would create.
+  cat >"$KAFKA_DIR/server.properties" <<EOF
+# managed by scripts/infra.sh -- rewritten on every 'up'
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$KAFKA_DATA
+num.partitions=3
+auto.create.topics.enable=true
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+log.retention.hours=168
+EOF
+  # Broker logs to a size-capped file; stdout (kafka.out) only gets JVM-level noise.
+  cat >"$KAFKA_DIR/log4j2.properties" <<EOF
+status = warn
+appender.file.type = RollingFile
+appender.file.name = FILE
+appender.file.fileName = $KAFKA_LOGDIR/server.log
+appender.file.filePattern = $KAFKA_LOGDIR/server.log.%i
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+appender.file.policies.type = Policies
+appender.file.policies.size.type = SizeBasedTriggeringPolicy
+appender.file.policies.size.size = 50MB
+appender.file.strategy.type = DefaultRolloverStrategy
+appender.file.strategy.max = 3
+rootLogger.level = INFO
+rootLogger.appenderRef.file.ref = FILE
+EOF
+}
+
+kafka_running() {
+  local pid; pid="$(read_pid "$KAFKA_PID")"
+  pid_alive "$pid" && grep -q 'kafka\.Kafka' "/proc/$pid/cmdline" 2>/dev/null
+}
+
+# Broker is ready when it answers a metadata request listing itself.
+kafka_ready() {
+  port_open "$KAFKA_PORT" || return 1
+  if command -v kcat >/dev/null; then
+    kcat -b "127.0.0.1:$KAFKA_PORT" -L -m 5 2>/dev/null | grep -q '1 brokers:'
+  else
+    kafka_java org.apache.kafka.tools.BrokerApiVersionsCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" \
+      >/dev/null 2>&1
+  fi
+}
+
+start_kafka() {   # starts the broker but does not wait (kafka is the slowest; we wait at the end)
+  write_kafka_config
+  if [[ ! -f "$KAFKA_DATA/meta.properties" ]]; then
+    local id
+    [[ -s "$KAFKA_DIR/cluster.id" ]] || kafka_java kafka.tools.StorageTool random-uuid 2>>"$KAFKA_OUT" | tail -n1 >"$KAFKA_DIR/cluster.id"
+    id="$(cat "$KAFKA_DIR/cluster.id")"
+    [[ -n "$id" ]] || die_with_log "$KAFKA_OUT" "could not generate a Kafka cluster id"
+    log "formatting Kafka storage (cluster id $id)"
+    kafka_java kafka.tools.StorageTool format -t "$id" -c "$KAFKA_DIR/server.properties" >>"$KAFKA_OUT" 2>&1 ||
+      die_with_log "$KAFKA_OUT" "kafka storage format failed"
+  fi
+  if kafka_running; then
+    log "kafka already running"
+    return 0
+  fi
+  port_open "$KAFKA_PORT" && die "port $KAFKA_PORT is in use by something else (set JAMEY_KAFKA_PORT)"
+  port_open "$KAFKA_CONTROLLER_PORT" && die "port $KAFKA_CONTROLLER_PORT is in use by something else (set JAMEY_KAFKA_CONTROLLER_PORT)"
+  log "starting kafka on 127.0.0.1:$KAFKA_PORT"
+  # setsid + nohup: the broker must outlive this script and the caller's process group.
+  # (We are not a process-group leader here, so setsid execs in place and $! is java's pid.)
+  setsid nohup java "${KAFKA_JVM[@]}" kafka.Kafka "$KAFKA_DIR/server.properties" >>"$KAFKA_OUT" 2>&1 </dev/null &
+  echo $! >"$KAFKA_PID"
+}
+
+wait_kafka() {
+  local pid; pid="$(read_pid "$KAFKA_PID")"
+  kafka_alive_and_ready() {
+    pid_alive "$pid" || die_with_log "$KAFKA_LOGDIR/server.log" "kafka process exited (also see $KAFKA_OUT)"
+    kafka_ready
+  }
+  wait_until "$TIMEOUT" "$KAFKA_LOGDIR/server.log" "kafka serving metadata on 127.0.0.1:$KAFKA_PORT" kafka_alive_and_ready
+}
+
+stop_kafka() {
+  kafka_running || { rm -f "$KAFKA_PID"; return 0; }
+  local pid; pid="$(read_pid "$KAFKA_PID")"
+  log "stopping kafka (SIGTERM, controlled shutdown)"
+  kill -TERM "$pid" 2>/dev/null || true
+  if ! wait_for_exit "$pid" 90; then
+    warn "kafka did not exit within 90s, sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    wait_for_exit "$pid" 10 || true
+  fi
+  rm -f "$KAFKA_PID"
+}
+
+# ---------------------------------------------------------------- waiting
+# wait_until SECONDS LOGFILE DESCRIPTION CMD...: poll CMD every 0.5s; fail with log tail on timeout.
+wait_until() {
+  local secs="$1" logfile="$2" what="$3"; shift 3
+  local deadline=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || die_with_log "$logfile" "timed out after ${secs}s waiting for: $what"
+    sleep 0.5
+  done
+  log "ready: $what"
+}
+
+wait_for_exit() {   # wait_for_exit PID SECONDS
+  local i
+  for ((i = 0; i < $2 * 5; i++)); do pid_alive "$1" || return 0; sleep 0.2; done
+  return 1
+}
+
+# ---------------------------------------------------------------- commands
+print_env() {
+  local svc upper
+  for svc in memory consciousness soul audit telemetry; do
+    upper="$(tr '[:lower:]' '[:upper:]' <<<"$svc")"
+    echo "export ${upper}_DATABASE_URL=postgres://$PG_ROLE:$PG_PASSWORD@127.0.0.1:$PG_PORT/jamey_$svc"
+  done
+  echo "export KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"
+  echo "export REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
+  echo "export JAMEY_INFRA=real"
+}
+
+cmd_up() {
+  local t0=$SECONDS
+  prepare_dirs; take_lock
+  install_postgres; install_redis; install_kafka
+  ensure_pg_user
+  start_kafka                       # slowest to boot: launch first, wait for it last
+  start_postgres; setup_databases
+  start_redis
+  wait_kafka
+  log "all up in $((SECONDS - t0))s (logs: $LOGS)"
+  print_env
+}
+
+cmd_down() {
+  [[ -d "$INFRA" ]] || { log "nothing to stop ($INFRA does not exist)"; return 0; }
+  take_lock
+  stop_kafka; stop_redis; stop_postgres
+  log "all stopped (data kept in $INFRA)"
+}
+
+cmd_status() {
+  local rc=0 pid
+  if [[ -f "$PG_DATA/PG_VERSION" ]] && pg_home >/dev/null && pg_running; then
+    pid="$(head -n1 "$PG_DATA/postmaster.pid" 2>/dev/null || true)"
+    if pg_psql -d postgres -tA -c 'select 1' >/dev/null 2>&1; then
+      echo "postgres: running (pid $pid) 127.0.0.1:$PG_PORT, accepting queries"
+    else
+      echo "postgres: running (pid $pid) but NOT answering on 127.0.0.1:$PG_PORT"; rc=1
+    fi
+  else echo "postgres: stopped"; rc=1; fi
+  if redis_running; then
+    echo "redis:    running (pid $(read_pid "$REDIS_PID")) 127.0.0.1:$REDIS_PORT, ping: $(redis_cli ping 2>&1 || true)"
+  else echo "redis:    stopped"; rc=1; fi
+  if kafka_running; then
+    if kafka_ready; then echo "kafka:    running (pid $(read_pid "$KAFKA_PID")) 127.0.0.1:$KAFKA_PORT, serving metadata"
+    else echo "kafka:    running (pid $(read_pid "$KAFKA_PID")) but not ready on 127.0.0.1:$KAFKA_PORT"; rc=1; fi
+  else echo "kafka:    stopped"; rc=1; fi
+  return $rc
+}
+
+case "${1:-}" in
+  up)     cmd_up ;;
+  down)   cmd_down ;;
+  env)    print_env ;;
+  status) cmd_status ;;
+  kafka-class)
+    shift; [[ $# -ge 1 ]] || die "usage: $0 kafka-class CLASS [ARGS...]"
+    [[ -f "$KAFKA_LIBS/.stamp" ]] || die "kafka jars not installed yet: run '$0 up' first"
+    kafka_java "$@" ;;
+  *) echo "usage: $0 {up|down|env|status|kafka-class CLASS [ARGS...]}" >&2; exit 2 ;;
+esac

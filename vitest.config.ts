@@ -1,0 +1,32 @@
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { defineConfig } from 'vitest/config';
+
+// One vitest project per workspace package, named after the package, so that
+// `vitest run --project @jamey/memory` (each package's `test` target) runs just that one.
+const packages = ['libs', 'apps', 'bench'].flatMap((group) =>
+  existsSync(group)
+    ? readdirSync(group, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory() && existsSync(join(group, entry.name, 'package.json')))
+        .map((entry) => join(group, entry.name))
+    : [],
+);
+
+export default defineConfig({
+  // Workspace packages resolve to their TypeScript sources, so tests never need a prior build.
+  resolve: { conditions: ['@jamey/source'] },
+  ssr: { resolve: { conditions: ['@jamey/source'] } },
+  test: {
+    reporters: ['default'],
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    projects: packages.map((root) => ({
+      extends: true,
+      test: {
+        name: (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string }).name,
+        root,
+        include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      },
+    })),
+  },
+});
