@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 
 // One vitest project per workspace package, named after the package, so that
 // `vitest run --project @jamey/memory` (each package's `test` target) runs just that one.
-const packages = ['libs', 'apps', 'bench'].flatMap((group) =>
+const packages = ['libs', 'apps', 'tests', 'bench'].flatMap((group) =>
   existsSync(group)
     ? readdirSync(group, { withFileTypes: true })
         .filter((entry) => entry.isDirectory() && existsSync(join(group, entry.name, 'package.json')))

@@ -55,7 +55,7 @@ die_with_log() {
 
 is_root() { [[ $EUID -eq 0 ]]; }
 pid_alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
-read_pid() { [[ -f "$1" ]] && tr -dc '0-9' <"$1" || true; }
+read_pid() { if [[ -f "$1" ]]; then tr -dc '0-9' <"$1"; fi; }
 # true if something accepts TCP connections on 127.0.0.1:$1 (bash /dev/tcp, no extra tools).
 port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
 
@@ -71,9 +71,11 @@ apt_update_once() {
 # don't know a package yet or an install fails (stale lists), never more than once per run.
 apt_install() {
   is_root || die "need root to apt-get install $* (install it yourself or rerun as root)"
-  local p
+  local p policy
   for p in "$@"; do
-    if ! apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [^(]'; then apt_update_once; fi
+    # (captured first: `apt-cache | grep -q` can die of SIGPIPE and, with pipefail, "fail")
+    policy="$(apt-cache policy "$p" 2>/dev/null || true)"
+    [[ "$policy" == *"Candidate: "[!\(]* ]] || apt_update_once
   done
   log "apt-get install $*"
   local cmd=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends
@@ -96,6 +98,8 @@ prepare_dirs() {
 }
 
 # Serialize concurrent up/down calls (several engineers / CI jobs may share the machine).
+# Daemons are started with `8>&- 9>&-`: they must not inherit this lock (it would then be
+# held forever) nor fd 8 (a caller piping our output, e.g. `| tee`, would never see EOF).
 take_lock() {
   exec 9>"$INFRA/.lock"
   flock -w 600 9 || die "could not get $INFRA/.lock within 600s (another infra.sh running?)"
@@ -136,7 +140,10 @@ install_postgres() {
 }
 
 ensure_pg_user() {
-  is_root || return 0
+  mkdir -p "$PG_DATA" "$PG_SOCK"
+  touch "$PG_LOG"
+  chmod 700 "$PG_DATA"
+  is_root || return 0   # not root: postgres simply runs as the current user
   if ! id -u "$PG_USER_NAME" >/dev/null 2>&1; then
     log "creating system user $PG_USER_NAME"
     useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$PG_USER_NAME"
@@ -150,17 +157,14 @@ ensure_pg_user() {
     runuser -u "$PG_USER_NAME" -- test -x "$home/bin/postgres" ||
       die "$PG_USER_NAME cannot reach $home/bin/postgres: a parent directory of $INFRA is not traversable (o+x); set JAMEY_INFRA_DIR elsewhere"
   fi
-  mkdir -p "$PG_DATA" "$PG_SOCK"
-  touch "$PG_LOG"
   chown "$PG_USER_NAME:" "$PG_DATA" "$PG_SOCK" "$PG_LOG"
-  chmod 700 "$PG_DATA"
 }
 
 pg_running() { [[ -f "$PG_DATA/PG_VERSION" ]] && as_pg "$(pg_home)/bin/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; }
 
 # psql over TCP with the app's own credentials: exactly the path the services use.
 pg_psql() {
-  PGPASSWORD="$PG_PASSWORD" PGCONNECT_TIMEOUT=5 "$(pg_home)/bin/psql" -X -q -v ON_ERROR_STOP=1 \
+  PGPASSWORD="$PG_PASSWORD" PGCONNECT_TIMEOUT=5 PGOPTIONS="-c client_min_messages=warning" "$(pg_home)/bin/psql" -X -q -v ON_ERROR_STOP=1 \
     -h 127.0.0.1 -p "$PG_PORT" -U "$PG_ROLE" "$@"
 }
 
@@ -188,10 +192,9 @@ EOF
   if pg_running; then
     log "postgres already running"
   else
-    port_open "$PG_PORT" && die "port $PG_PORT is in use by something else (set JAMEY_PG_PORT)"
     log "starting postgres on 127.0.0.1:$PG_PORT"
     # setsid: detach from our process group so killing the caller's job doesn't kill postgres.
-    as_pg setsid "$home/bin/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t "$TIMEOUT" start >/dev/null 2>&1 ||
+    as_pg setsid "$home/bin/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t "$TIMEOUT" start >/dev/null 2>&1 8>&- 9>&- ||
       die_with_log "$PG_LOG" "postgres failed to start"
   fi
   wait_until "$TIMEOUT" "$PG_LOG" "postgres accepting queries on 127.0.0.1:$PG_PORT" \
@@ -222,8 +225,9 @@ stop_postgres() {
 
 # ---------------------------------------------------------------- redis
 install_redis() {
-  command -v redis-server >/dev/null && command -v redis-cli >/dev/null ||
+  if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
     apt_install redis-server || die_with_log "$LOGS/apt.log" "apt-get install redis-server failed"
+  fi
   # kcat is only a convenience/test tool (and our fast Kafka readiness probe): don't fail without it.
   command -v kcat >/dev/null || apt_install kcat || warn "kcat install failed; continuing without it"
 }
@@ -246,10 +250,9 @@ EOF
   if redis_running; then
     log "redis already running"
   else
-    port_open "$REDIS_PORT" && die "port $REDIS_PORT is in use by something else (set JAMEY_REDIS_PORT)"
     log "starting redis on 127.0.0.1:$REDIS_PORT"
     # daemonize yes: redis forks and setsid()s itself, no systemd involved.
-    redis-server "$REDIS_DIR/redis.conf" || die_with_log "$REDIS_LOG" "redis-server failed to start"
+    redis-server "$REDIS_DIR/redis.conf" 8>&- 9>&- || die_with_log "$REDIS_LOG" "redis-server failed to start"
   fi
   redis_ping() { [[ "$(redis_cli ping 2>/dev/null)" == PONG ]]; }
   wait_until 30 "$REDIS_LOG" "redis answering PING on 127.0.0.1:$REDIS_PORT" redis_ping
@@ -361,7 +364,7 @@ kafka_ready() {
   if command -v kcat >/dev/null; then
     kcat -b "127.0.0.1:$KAFKA_PORT" -L -m 5 2>/dev/null | grep -q '1 brokers:'
   else
-    kafka_java org.apache.kafka.tools.BrokerApiVersionsCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" \
+    timeout 30 java "${KAFKA_JVM[@]}" org.apache.kafka.tools.BrokerApiVersionsCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" \
       >/dev/null 2>&1
   fi
 }
@@ -381,12 +384,10 @@ start_kafka() {   # starts the broker but does not wait (kafka is the slowest; w
     log "kafka already running"
     return 0
   fi
-  port_open "$KAFKA_PORT" && die "port $KAFKA_PORT is in use by something else (set JAMEY_KAFKA_PORT)"
-  port_open "$KAFKA_CONTROLLER_PORT" && die "port $KAFKA_CONTROLLER_PORT is in use by something else (set JAMEY_KAFKA_CONTROLLER_PORT)"
   log "starting kafka on 127.0.0.1:$KAFKA_PORT"
   # setsid + nohup: the broker must outlive this script and the caller's process group.
   # (We are not a process-group leader here, so setsid execs in place and $! is java's pid.)
-  setsid nohup java "${KAFKA_JVM[@]}" kafka.Kafka "$KAFKA_DIR/server.properties" >>"$KAFKA_OUT" 2>&1 </dev/null &
+  setsid nohup java "${KAFKA_JVM[@]}" kafka.Kafka "$KAFKA_DIR/server.properties" >>"$KAFKA_OUT" 2>&1 </dev/null 8>&- 9>&- &
   echo $! >"$KAFKA_PID"
 }
 
@@ -442,11 +443,25 @@ print_env() {
   echo "export JAMEY_INFRA=real"
 }
 
+# Before starting anything: a port of a server we are about to start must be free,
+# otherwise we'd "wait for readiness" against somebody else's server.
+preflight_ports() {
+  local busy=()
+  pg_running || ! port_open "$PG_PORT" || busy+=("$PG_PORT (JAMEY_PG_PORT)")
+  redis_running || ! port_open "$REDIS_PORT" || busy+=("$REDIS_PORT (JAMEY_REDIS_PORT)")
+  if ! kafka_running; then
+    port_open "$KAFKA_PORT" && busy+=("$KAFKA_PORT (JAMEY_KAFKA_PORT)")
+    port_open "$KAFKA_CONTROLLER_PORT" && busy+=("$KAFKA_CONTROLLER_PORT (JAMEY_KAFKA_CONTROLLER_PORT)")
+  fi
+  [[ ${#busy[@]} -eq 0 ]] || die "port(s) in use by something else: ${busy[*]}"
+}
+
 cmd_up() {
   local t0=$SECONDS
   prepare_dirs; take_lock
   install_postgres; install_redis; install_kafka
   ensure_pg_user
+  preflight_ports
   start_kafka                       # slowest to boot: launch first, wait for it last
   start_postgres; setup_databases
   start_redis

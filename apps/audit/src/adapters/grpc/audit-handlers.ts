@@ -1,0 +1,42 @@
+import { audit as pb } from '@jamey/proto';
+import type { ServiceHandlers } from '@jamey/rpc';
+import type { AuditLog } from '../../domain/audit-log.js';
+import type { AuditRecord } from '../../domain/audit-record.js';
+
+/** The proto form of a record. */
+export function toProtoRecord(record: AuditRecord): pb.AuditRecord {
+  return {
+    sequence: record.sequence,
+    eventId: record.eventId,
+    type: record.type,
+    source: record.source,
+    subject: record.subject,
+    eventTime: record.eventTime,
+    recordTime: record.recordTime,
+    traceparent: record.traceparent,
+    dataSchema: record.dataSchema,
+    dataJson: record.dataJson ?? '',
+    topic: record.topic,
+  };
+}
+
+/** gRPC handlers of `jamey.audit.v1.AuditService`. */
+export function createAuditHandlers(log: AuditLog): ServiceHandlers<pb.AuditServiceServer> {
+  return {
+    async queryRecords(request, { signal }) {
+      const page = await log.query(
+        {
+          type: request.type,
+          source: request.source,
+          subject: request.subject,
+          startTime: request.startTime,
+          endTime: request.endTime,
+          pageSize: request.page?.pageSize ?? 0,
+          pageToken: request.page?.pageToken ?? '',
+        },
+        signal,
+      );
+      return { records: page.records.map(toProtoRecord), page: { nextPageToken: page.nextPageToken } };
+    },
+  };
+}

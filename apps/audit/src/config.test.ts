@@ -1,0 +1,26 @@
+import { ConfigError } from '@jamey/config';
+import { describe, expect, it } from 'vitest';
+import { loadAuditConfig } from './config.js';
+
+describe('loadAuditConfig', () => {
+  it('reads defaults, brokers and the replay time', () => {
+    const config = loadAuditConfig({ KAFKA_BROKERS: 'a:1, b:2', AUDIT_REPLAY_FROM: '2026-01-02T03:04:05+01:00' });
+    expect(config.service).toMatchObject({ name: 'audit', port: 50054, adminPort: 9104, databaseUrl: 'pglite://.data/audit' });
+    expect(config.kafkaBrokers).toEqual(['a:1', 'b:2']);
+    expect(config.replayFrom).toEqual(new Date(Date.UTC(2026, 0, 2, 2, 4, 5)));
+    expect(loadAuditConfig({ KAFKA_BROKERS: 'a:1' }).replayFrom).toBeUndefined();
+  });
+
+  it('lists every problem at once', () => {
+    try {
+      loadAuditConfig({ AUDIT_REPLAY_FROM: 'yesterday', AUDIT_PORT: 'x' });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const problems = (error as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/KAFKA_BROKERS/);
+      expect(problems).toMatch(/AUDIT_REPLAY_FROM: must be an ISO 8601 time/);
+      expect(problems).toMatch(/AUDIT_PORT/);
+    }
+  });
+});

@@ -1,0 +1,6 @@
+export {
+  startConsciousnessService,
+  consciousnessMigrationsDir,
+  type ConsciousnessServiceOptions,
+} from './service.js';
+export { loadConsciousnessConfig, type ConsciousnessConfig } from './config.js';

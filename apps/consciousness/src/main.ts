@@ -1,0 +1,25 @@
+import { createKafkaTransport } from '@jamey/events';
+import { exitOnSignals } from '@jamey/service';
+import { createLogger } from '@jamey/telemetry';
+import { loadConsciousnessConfig } from './config.js';
+import { startConsciousnessService } from './service.js';
+
+const config = loadConsciousnessConfig(process.env);
+const logger = createLogger({ service: 'consciousness', level: config.service.logLevel });
+const transport = createKafkaTransport({ brokers: [...config.kafkaBrokers], clientId: 'consciousness', logger });
+const running = await startConsciousnessService({
+  settings: config.service,
+  transport,
+  logger,
+  memoryAddress: config.memoryAddress,
+  soulAddress: config.soulAddress,
+  dependencyBudgetMs: config.dependencyBudgetMs,
+});
+exitOnSignals(
+  async () => {
+    await running.stop();
+    await transport.close();
+  },
+  logger,
+  config.service.shutdownGraceMs + 5000,
+);

@@ -1,0 +1,66 @@
+import { fileURLToPath } from 'node:url';
+import { createMutex } from '@jamey/data';
+import { consciousness as pb, memory as memoryPb, soul as soulPb } from '@jamey/proto';
+import { createRpcClient } from '@jamey/rpc';
+import {
+  createServiceKit,
+  startServiceKit,
+  type RunningService,
+  type ServiceKitOptions,
+  type Worker,
+} from '@jamey/service';
+import { GRPC_SERVICES } from '@jamey/topology';
+import { createConsciousnessHandlers } from './adapters/grpc/consciousness-handlers.js';
+import { createGrpcMemoryRecall, createGrpcTrustLookup } from './adapters/grpc/dependency-clients.js';
+import { createPgWorkspaceRepository } from './adapters/pg/workspace-repository.js';
+import { createConsciousnessService } from './domain/consciousness-service.js';
+
+/** The service's SQL migrations, beside `src/` and `dist/`. */
+export const consciousnessMigrationsDir = fileURLToPath(new URL('../migrations', import.meta.url));
+
+/** Options of {@link startConsciousnessService}. */
+export interface ConsciousnessServiceOptions extends Omit<ServiceKitOptions, 'migrationsDir'> {
+  /** host:port of memory's gRPC server. */
+  readonly memoryAddress: string;
+  /** host:port of soul's gRPC server. */
+  readonly soulAddress: string;
+  /** Most time a perception waits for memory and soul, in milliseconds. Default 1500. */
+  readonly dependencyBudgetMs?: number;
+}
+
+/** Builds the consciousness service on a kit and starts it. Used by `main.ts` and the embedded host. */
+export async function startConsciousnessService(options: ConsciousnessServiceOptions): Promise<RunningService> {
+  const { memoryAddress, soulAddress, dependencyBudgetMs = 1500, ...kitOptions } = options;
+  const kit = await createServiceKit({ ...kitOptions, migrationsDir: consciousnessMigrationsDir });
+  const clientOptions = { clock: kit.clock, defaultTimeoutMs: dependencyBudgetMs };
+  const memoryClient = createRpcClient(memoryPb.MemoryServiceService, { ...clientOptions, dependency: 'memory', address: memoryAddress });
+  const soulClient = createRpcClient(soulPb.SoulServiceService, { ...clientOptions, dependency: 'soul', address: soulAddress });
+  // Stopped after the gRPC server has drained, so no in-flight perception loses its channels.
+  const clients: Worker = {
+    start() {},
+    async stop() {
+      memoryClient.close();
+      soulClient.close();
+    },
+  };
+  const service = createConsciousnessService({
+    db: kit.db,
+    repository: createPgWorkspaceRepository(kit.db),
+    memory: createGrpcMemoryRecall(memoryClient),
+    trust: createGrpcTrustLookup(soulClient),
+    outbox: kit.outbox,
+    clock: kit.clock,
+    ids: kit.ids,
+    logger: kit.logger,
+    writeLock: createMutex(),
+    dependencyBudgetMs,
+    onEventsCommitted: () => kit.relay.wake(),
+  });
+  kit.rpc.addService(GRPC_SERVICES.consciousness, pb.ConsciousnessServiceService, createConsciousnessHandlers(service));
+  try {
+    return await startServiceKit(kit, [clients]);
+  } catch (error) {
+    await clients.stop();
+    throw error;
+  }
+}

@@ -1,0 +1,62 @@
+import { ConfigError } from '@jamey/config';
+import { downstreamsOf } from '@jamey/topology';
+import { describe, expect, it } from 'vitest';
+import { DOWNSTREAMS } from './clients.js';
+import { loadGatewayConfig } from './config.js';
+
+describe('loadGatewayConfig', () => {
+  it('applies the documented defaults', () => {
+    expect(loadGatewayConfig({})).toEqual({
+      host: '0.0.0.0',
+      port: 8080,
+      adminPort: 9100,
+      downstreams: {
+        memory: '127.0.0.1:50051',
+        consciousness: '127.0.0.1:50052',
+        soul: '127.0.0.1:50053',
+        audit: '127.0.0.1:50054',
+        telemetry: '127.0.0.1:50055',
+      },
+      downstreamTimeoutMs: 5000,
+      readinessTimeoutMs: 1000,
+      bodyLimitBytes: 1024 * 1024,
+      logLevel: 'info',
+      shutdownGraceMs: 10_000,
+    });
+  });
+
+  it('reads every variable and freezes the result', () => {
+    const config = loadGatewayConfig({
+      JAMEY_BIND_HOST: '127.0.0.1',
+      GATEWAY_PORT: '0',
+      GATEWAY_ADMIN_PORT: '9999',
+      MEMORY_ADDRESS: 'memory:1',
+      SOUL_ADDRESS: 'soul:2',
+      GATEWAY_DOWNSTREAM_TIMEOUT_MS: '250',
+      GATEWAY_BODY_LIMIT_BYTES: '2048',
+      LOG_LEVEL: 'warn',
+    });
+    expect(config).toMatchObject({ host: '127.0.0.1', port: 0, adminPort: 9999, downstreamTimeoutMs: 250, bodyLimitBytes: 2048, logLevel: 'warn' });
+    expect(config.downstreams).toMatchObject({ memory: 'memory:1', soul: 'soul:2', audit: '127.0.0.1:50054' });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.downstreams)).toBe(true);
+  });
+
+  it('lists every invalid variable at once', () => {
+    let error: unknown;
+    try {
+      loadGatewayConfig({ GATEWAY_PORT: 'eighty', MEMORY_ADDRESS: 'no-port', GATEWAY_DOWNSTREAM_TIMEOUT_MS: '-1' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/GATEWAY_PORT/);
+    expect(problems).toMatch(/MEMORY_ADDRESS/);
+    expect(problems).toMatch(/GATEWAY_DOWNSTREAM_TIMEOUT_MS/);
+  });
+
+  it('has an address for exactly the services the call graph lets the gateway call', () => {
+    expect([...DOWNSTREAMS].sort()).toEqual(downstreamsOf('gateway').sort());
+  });
+});

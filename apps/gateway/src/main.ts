@@ -1,0 +1,9 @@
+import { exitOnSignals } from '@jamey/service';
+import { createLogger } from '@jamey/telemetry';
+import { loadGatewayConfig } from './config.js';
+import { startGateway } from './service.js';
+
+const config = loadGatewayConfig(process.env);
+const logger = createLogger({ service: 'gateway', level: config.logLevel });
+const running = await startGateway({ config, logger });
+exitOnSignals(() => running.stop(), logger, config.shutdownGraceMs + 5000);

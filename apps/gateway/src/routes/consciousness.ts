@@ -1,0 +1,48 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { GatewayClients } from '../clients.js';
+import { perceiveRequest, perceiveResult, workspaceStateToJson } from '../mapping/consciousness.js';
+import { described, NoQuery } from '../schemas/common.js';
+import { PerceiveBody, PerceiveResult, WorkspaceStateSchema } from '../schemas/consciousness.js';
+import { problemResponses } from '../schemas/problem.js';
+
+/** Options of {@link consciousnessRoutes}. */
+export interface ConsciousnessRoutesOptions {
+  readonly consciousness: GatewayClients['consciousness'];
+}
+
+const tags = ['consciousness'];
+
+/** `/perceptions` and `/consciousness/state` (ConsciousnessService). */
+export const consciousnessRoutes: FastifyPluginAsyncTypebox<ConsciousnessRoutesOptions> = async (app, { consciousness }) => {
+  app.post(
+    '/perceptions',
+    {
+      schema: {
+        operationId: 'perceive',
+        querystring: NoQuery,
+        summary: 'Perceive an input: it competes for focus and recalls memory context',
+        tags,
+        body: PerceiveBody,
+        response: { 201: described(PerceiveResult, 'The recorded perception and the focus after it.'), ...problemResponses(413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const result = perceiveResult(await consciousness.perceive(perceiveRequest(request.body), request.downstream));
+      return reply.code(201).send(result);
+    },
+  );
+
+  app.get(
+    '/consciousness/state',
+    {
+      schema: {
+        operationId: 'getConsciousnessState',
+        querystring: NoQuery,
+        summary: 'Read the global workspace',
+        tags,
+        response: { 200: described(WorkspaceStateSchema, 'The workspace projection.'), ...problemResponses() },
+      },
+    },
+    async (request) => workspaceStateToJson(await consciousness.getState({}, request.downstream)),
+  );
+};

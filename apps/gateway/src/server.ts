@@ -1,0 +1,101 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Clock } from '@jamey/core';
+import type { Logger, Registry } from '@jamey/telemetry';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import { createAllowedMethods } from './allowed-methods.js';
+import type { GatewayClients } from './clients.js';
+import { registerDownstreamContext } from './downstream.js';
+import { registerHttpMetrics } from './metrics.js';
+import { handleFrameworkError, registerProblemHandlers } from './problem.js';
+import { auditRoutes } from './routes/audit.js';
+import { consciousnessRoutes } from './routes/consciousness.js';
+import { entityRoutes } from './routes/entities.js';
+import { memoryRoutes } from './routes/memories.js';
+import { systemRoutes } from './routes/system.js';
+import { ProblemSchema } from './schemas/problem.js';
+import { createValidatorCompiler } from './validation.js';
+
+/** What {@link buildGateway} is built from. */
+export interface GatewayDeps {
+  readonly clients: GatewayClients;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Each request's budget for its downstream calls, from arrival, in ms. */
+  readonly downstreamTimeoutMs: number;
+  /** Largest accepted request body, in bytes. */
+  readonly bodyLimitBytes: number;
+  /** `info.version` of the OpenAPI document. */
+  readonly version: string;
+  /** When given, HTTP request metrics are recorded here. */
+  readonly metrics?: Registry;
+}
+
+/** The public API's path prefix. */
+export const API_PREFIX = '/v1';
+
+/**
+ * Longest path parameter the router accepts. Entity ids may have 128 characters, above
+ * Fastify's default of 100; anything longer than this is rejected as a 400 problem.
+ */
+const MAX_PARAM_LENGTH = 512;
+
+/** The gateway's Fastify instance type. */
+export type GatewayInstance = ReturnType<typeof buildGateway>;
+
+/**
+ * Builds the public HTTP/JSON API over the downstream services. The instance never listens:
+ * `startGateway` does, tests use `inject()`.
+ */
+export function buildGateway(deps: GatewayDeps) {
+  const allowedMethods = createAllowedMethods({ maxParamLength: MAX_PARAM_LENGTH });
+  const app = Fastify({
+    // Fastify's logger type is a structural subset of pino's; the instance is the service's pino logger.
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: deps.bodyLimitBytes,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: handleFrameworkError,
+    // Fastify's closing fast path writes its own non-problem body. Requests that still arrive
+    // while closing are served instead: the clients stay open until the server has drained.
+    return503OnClosing: false,
+  });
+
+  app.setValidatorCompiler(createValidatorCompiler());
+  // Bodies are JSON only: anything else is 415, not a confusing schema error.
+  app.removeContentTypeParser('text/plain');
+  app.addHook('onRoute', (route) => allowedMethods.add(route.method, route.url));
+  registerProblemHandlers(app, { allowedMethods });
+  registerDownstreamContext(app, { clock: deps.clock, timeoutMs: deps.downstreamTimeoutMs });
+  if (deps.metrics) registerHttpMetrics(app, deps.metrics);
+  app.addSchema(ProblemSchema);
+
+  app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Jamey API',
+        version: deps.version,
+        description: 'The public API of Jamey. Errors are RFC 9457 problem details; see docs/errors.md.',
+      },
+      tags: [
+        { name: 'memories', description: 'Store and recall memories.' },
+        { name: 'consciousness', description: 'Perceptions and the global workspace.' },
+        { name: 'entities', description: 'Entities, interactions and trust.' },
+        { name: 'audit', description: 'The tamper-evident audit log.' },
+        { name: 'system', description: 'System health.' },
+      ],
+    },
+    // Shared schemas keep their `$id` as their component name, so the document says `Problem`.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.register(memoryRoutes, { prefix: API_PREFIX, memory: deps.clients.memory });
+  app.register(consciousnessRoutes, { prefix: API_PREFIX, consciousness: deps.clients.consciousness });
+  app.register(entityRoutes, { prefix: API_PREFIX, soul: deps.clients.soul });
+  app.register(auditRoutes, { prefix: API_PREFIX, audit: deps.clients.audit });
+  app.register(systemRoutes, { prefix: API_PREFIX, telemetry: deps.clients.telemetry });
+  return app;
+}
+

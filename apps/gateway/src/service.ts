@@ -1,0 +1,109 @@
+import { systemClock, type Clock } from '@jamey/core';
+import { checkHealth } from '@jamey/rpc';
+import {
+  createHealth,
+  createLogger,
+  createMetricsRegistry,
+  startAdminServer,
+  type AdminServer,
+  type Health,
+  type Logger,
+} from '@jamey/telemetry';
+import { GRPC_SERVICES } from '@jamey/topology';
+import { closeGatewayClients, createGatewayClients, DOWNSTREAMS, type Downstream } from './clients.js';
+import type { GatewayConfig } from './config.js';
+import { buildGateway } from './server.js';
+import { GATEWAY_VERSION } from './version.js';
+
+/** Options for {@link startGateway}. */
+export interface StartGatewayOptions {
+  readonly config: GatewayConfig;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+}
+
+/** A listening gateway. */
+export interface RunningGateway {
+  /** The bound public HTTP port. */
+  readonly port: number;
+  /** The bound admin HTTP port. */
+  readonly adminPort: number;
+  /** Ordered, graceful shutdown (STYLE.md §10). Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Adds one readiness check per downstream: its `grpc.health.v1` status for the service it
+ * serves. Checks run in parallel, each bounded by its own timeout; a failing one says why.
+ */
+export function addDownstreamReadinessChecks(health: Health, addresses: Readonly<Record<Downstream, string>>, timeoutMs: number): void {
+  for (const name of DOWNSTREAMS) {
+    const address = addresses[name];
+    health.addCheck(
+      name,
+      async () => {
+        const result = await checkHealth(address, GRPC_SERVICES[name], timeoutMs);
+        if (result.status !== 'SERVING') {
+          throw new Error(`${name} at ${address} is ${result.status}${result.detail ? `: ${result.detail}` : ''}`);
+        }
+      },
+      // A little slack, so the health client's own deadline (with its reason) fires first.
+      { timeoutMs: timeoutMs + 250 },
+    );
+  }
+}
+
+/**
+ * Starts the gateway: creates the downstream clients, binds the public API and the admin
+ * server (/healthz, /readyz with every downstream's health, /metrics). Used by `main.ts` and
+ * the embedded host.
+ */
+export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
+  const { config } = options;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger({ service: 'gateway', level: config.logLevel });
+  const clients = createGatewayClients({ addresses: config.downstreams, clock, defaultTimeoutMs: config.downstreamTimeoutMs });
+  const metrics = createMetricsRegistry('gateway');
+  const health = createHealth(clock);
+  addDownstreamReadinessChecks(health, config.downstreams, config.readinessTimeoutMs);
+  const app = buildGateway({
+    clients,
+    clock,
+    logger,
+    downstreamTimeoutMs: config.downstreamTimeoutMs,
+    bodyLimitBytes: config.bodyLimitBytes,
+    version: GATEWAY_VERSION,
+    metrics,
+  });
+
+  let admin: AdminServer | undefined;
+  try {
+    await app.listen({ host: config.host, port: config.port });
+    admin = await startAdminServer({ host: config.host, port: config.adminPort, health, metrics, logger });
+  } catch (error) {
+    await app.close();
+    await admin?.close();
+    closeGatewayClients(clients);
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  logger.info({ port, adminPort: admin.port }, 'gateway serving');
+
+  const adminServer = admin;
+  let stopping: Promise<void> | undefined;
+  const stop = async (): Promise<void> => {
+    logger.info('gateway shutting down');
+    // 1. Report not ready, so load balancers stop sending requests here.
+    health.markShuttingDown();
+    // 2–3. Stop accepting connections and drain in-flight requests (they still use the clients).
+    await app.close();
+    // 5. Close the downstream channels, then the admin server.
+    closeGatewayClients(clients);
+    await adminServer.close();
+    logger.info('gateway stopped');
+    // 6. Flush telemetry: pino writes synchronously to stdout; OpenTelemetry flushes in instrumentation.
+    logger.flush();
+  };
+  return { port, adminPort: adminServer.port, stop: () => (stopping ??= stop()) };
+}

@@ -1,0 +1,42 @@
+import { loadConfig, z, type Env } from '@jamey/config';
+import { loadGatewayConfig, type GatewayConfig } from '@jamey/gateway';
+import { serviceEnvShape, toServiceSettings, type ServiceSettings } from '@jamey/service';
+import type { GrpcServiceName } from '@jamey/topology';
+
+const GRPC_SERVICES = ['memory', 'soul', 'consciousness', 'audit', 'telemetry'] as const satisfies readonly GrpcServiceName[];
+
+/** The embedded host's configuration: every service's settings, on loopback and PGlite. */
+export interface HostConfig {
+  readonly services: Readonly<Record<GrpcServiceName, ServiceSettings>>;
+  readonly gateway: GatewayConfig;
+  /** `host:port` each service is reached at. */
+  readonly addresses: Readonly<Record<GrpcServiceName, string>>;
+  /** Where PGlite keeps each service's database (`JAMEY_DATA_DIR`, default `.data`). */
+  readonly dataDir: string;
+}
+
+/**
+ * Reads the host's configuration. It accepts the same variables as the separate services
+ * (`<SERVICE>_PORT`, `<SERVICE>_ADMIN_PORT`, `<SERVICE>_DATABASE_URL`, `GATEWAY_*`, `LOG_LEVEL`…),
+ * but binds to 127.0.0.1 by default and derives every address from the ports, so services
+ * always find each other. @throws ConfigError listing every problem at once.
+ */
+export function loadHostConfig(env: Env): HostConfig {
+  const withDefaults: Env = { JAMEY_BIND_HOST: '127.0.0.1', ...env };
+  const shape = Object.assign({}, ...GRPC_SERVICES.map((name) => serviceEnvShape(name))) as ReturnType<typeof serviceEnvShape>;
+  const parsed = loadConfig(z.object(shape), withDefaults) as Readonly<Record<string, unknown>>;
+  const services = Object.fromEntries(GRPC_SERVICES.map((name) => [name, toServiceSettings(name, parsed)])) as Record<
+    GrpcServiceName,
+    ServiceSettings
+  >;
+  // Clients use loopback even when the host binds a wider interface.
+  const addresses = Object.fromEntries(GRPC_SERVICES.map((name) => [name, `127.0.0.1:${services[name].port}`])) as Record<
+    GrpcServiceName,
+    string
+  >;
+  const gateway = loadGatewayConfig({
+    ...withDefaults,
+    ...Object.fromEntries(GRPC_SERVICES.map((name) => [`${name.toUpperCase()}_ADDRESS`, addresses[name]])),
+  });
+  return Object.freeze({ services, gateway, addresses, dataDir: parsed['JAMEY_DATA_DIR'] as string });
+}

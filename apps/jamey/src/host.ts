@@ -1,0 +1,82 @@
+import { startAuditService } from '@jamey/audit';
+import { startConsciousnessService } from '@jamey/consciousness';
+import { createInProcessTransport } from '@jamey/events';
+import { startGateway } from '@jamey/gateway';
+import { startMemoryService } from '@jamey/memory';
+import { startSoulService } from '@jamey/soul';
+import { createLogger, type Logger } from '@jamey/telemetry';
+import { startTelemetryService } from '@jamey/telemetry-service';
+import type { HostConfig } from './config.js';
+
+/** All six services running in this process. */
+export interface RunningHost {
+  readonly gatewayUrl: string;
+  /** Stops the services in reverse start order, then the bus. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+interface Stoppable {
+  readonly name: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts Jamey in one process: every service keeps its own PGlite database and real gRPC
+ * server on loopback, and events travel through the in-process bus, fed by each outbox.
+ *
+ * Order matters. The in-process bus delivers only to groups subscribed when a message is sent
+ * (the outbox keeps a message until every subscribed group has handled it), so audit, the
+ * consumer of every topic, starts first. Callees start before their callers.
+ */
+export async function startHost(config: HostConfig, logger: Logger = createLogger({ service: 'jamey', level: config.gateway.logLevel })): Promise<RunningHost> {
+  const transport = createInProcessTransport();
+  const started: Stoppable[] = [];
+  // One logger per service, so every line says which service wrote it.
+  const serviceLogger = (name: string): Logger => createLogger({ service: name, level: logger.level as HostConfig['gateway']['logLevel'] });
+  const common = (name: keyof HostConfig['services']) => ({ settings: config.services[name], transport, logger: serviceLogger(name) });
+
+  const stopAll = async (): Promise<void> => {
+    for (const service of [...started].reverse()) {
+      try {
+        await service.stop();
+      } catch (error) {
+        logger.error({ err: error, service: service.name }, 'service failed to stop cleanly');
+      }
+    }
+    await transport.close();
+  };
+
+  try {
+    started.push(await startAuditService(common('audit')));
+    started.push(await startMemoryService(common('memory')));
+    started.push(await startSoulService(common('soul')));
+    started.push(
+      await startConsciousnessService({
+        ...common('consciousness'),
+        memoryAddress: config.addresses.memory,
+        soulAddress: config.addresses.soul,
+      }),
+    );
+    started.push(
+      await startTelemetryService({
+        ...common('telemetry'),
+        targets: {
+          grpc: {
+            memory: config.addresses.memory,
+            consciousness: config.addresses.consciousness,
+            soul: config.addresses.soul,
+            audit: config.addresses.audit,
+          },
+          gatewayAdminUrl: `http://127.0.0.1:${config.gateway.adminPort}`,
+        },
+      }),
+    );
+    const gateway = await startGateway({ config: config.gateway, logger: serviceLogger('gateway') });
+    started.push({ name: 'gateway', stop: () => gateway.stop() });
+    let stopping: Promise<void> | undefined;
+    return { gatewayUrl: `http://127.0.0.1:${gateway.port}`, stop: () => (stopping ??= stopAll()) };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

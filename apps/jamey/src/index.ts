@@ -1,0 +1,2 @@
+export { startHost, type RunningHost } from './host.js';
+export { loadHostConfig, type HostConfig } from './config.js';

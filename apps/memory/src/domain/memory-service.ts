@@ -1,0 +1,110 @@
+import { invalidArgument, isUuid, notFound, type Clock, type IdGenerator } from '@jamey/core';
+import type { Database, Queryable } from '@jamey/data';
+import { catalog, type Outbox } from '@jamey/events';
+import {
+  decodeCursor,
+  encodeCursor,
+  MEMORY_LIMITS,
+  pageSize,
+  validateStoreInput,
+  type Memory,
+  type MemoryLayer,
+  type SearchCursor,
+  type StoreMemoryInput,
+} from './memory.js';
+import { toProtoMemory } from './proto-mapping.js';
+
+/** Where memories are kept. Implemented by the Postgres adapter. */
+export interface MemoryRepository {
+  insert(tx: Queryable, memory: Memory, signal?: AbortSignal): Promise<void>;
+  get(id: string, signal?: AbortSignal): Promise<Memory | undefined>;
+  /** Deletes a memory; false when it did not exist. */
+  delete(tx: Queryable, id: string, signal?: AbortSignal): Promise<boolean>;
+  search(
+    query: { text: string; layer?: MemoryLayer | undefined; after?: SearchCursor | undefined; limit: number },
+    signal?: AbortSignal,
+  ): Promise<{ memory: Memory; rank: number }[]>;
+}
+
+/** A page of search hits. */
+export interface SearchPage {
+  readonly hits: readonly { memory: Memory; rank: number }[];
+  /** Empty when there are no more hits. */
+  readonly nextPageToken: string;
+}
+
+/** Dependencies of {@link createMemoryService}. */
+export interface MemoryServiceDeps {
+  readonly db: Pick<Database, 'transaction'>;
+  readonly repository: MemoryRepository;
+  readonly outbox: Outbox;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  /** Called after a commit that wrote events, so the relay publishes them at once. */
+  readonly onEventsCommitted: () => void;
+}
+
+/** Jamey's memory: store, recall by id, full-text search and forget. */
+export function createMemoryService(deps: MemoryServiceDeps) {
+  const { db, repository, outbox, clock, ids } = deps;
+
+  function requireId(id: string): string {
+    if (!isUuid(id)) throw invalidArgument('id', 'id must be a UUID');
+    return id.toLowerCase();
+  }
+
+  return {
+    /** Stores a memory and emits `memory.encoded` in the same transaction. */
+    async store(input: StoreMemoryInput, signal?: AbortSignal): Promise<Memory> {
+      const valid = validateStoreInput(input);
+      const memory: Memory = { id: ids(), ...valid, createdAt: new Date(clock.now()) };
+      await db.transaction(async (tx) => {
+        await repository.insert(tx, memory, signal);
+        await outbox.append(tx, { definition: catalog['memory.encoded'], subject: memory.id, data: { memory: toProtoMemory(memory) } });
+      }, signal);
+      deps.onEventsCommitted();
+      return memory;
+    },
+
+    /** Reads one memory. @throws NOT_FOUND */
+    async get(id: string, signal?: AbortSignal): Promise<Memory> {
+      const memory = await repository.get(requireId(id), signal);
+      if (!memory) throw notFound('memory', id);
+      return memory;
+    },
+
+    /** Ranked full-text search with cursor pagination. */
+    async search(
+      request: { query: string; layer?: MemoryLayer | undefined; pageSize: number; pageToken: string },
+      signal?: AbortSignal,
+    ): Promise<SearchPage> {
+      const text = request.query.trim();
+      if (text.length === 0) throw invalidArgument('query', 'query must not be empty');
+      if (text.length > MEMORY_LIMITS.queryMaxChars) {
+        throw invalidArgument('query', `query must be at most ${MEMORY_LIMITS.queryMaxChars} characters`);
+      }
+      const limit = pageSize(request.pageSize);
+      const after = decodeCursor(request.pageToken);
+      const rows = await repository.search({ text, layer: request.layer, after, limit: limit + 1 }, signal);
+      const hits = rows.slice(0, limit);
+      const last = hits.at(-1);
+      const nextPageToken = rows.length > limit && last ? encodeCursor({ rank: last.rank, id: last.memory.id }) : '';
+      return { hits, nextPageToken };
+    },
+
+    /** Deletes a memory and emits `memory.deleted`. @throws NOT_FOUND */
+    async delete(id: string, signal?: AbortSignal): Promise<void> {
+      const memoryId = requireId(id);
+      const deleted = await db.transaction(async (tx) => {
+        if (!(await repository.delete(tx, memoryId, signal))) return false;
+        await outbox.append(tx, { definition: catalog['memory.deleted'], subject: memoryId, data: { memoryId } });
+        return true;
+      }, signal);
+      if (!deleted) throw notFound('memory', id);
+      deps.onEventsCommitted();
+    },
+  };
+}
+
+/** Jamey's memory service. */
+export type MemoryService = ReturnType<typeof createMemoryService>;

@@ -1,0 +1,2 @@
+export { startMemoryService, memoryMigrationsDir } from './service.js';
+export { loadMemoryConfig, type MemoryConfig } from './config.js';

@@ -1,0 +1,18 @@
+import { createKafkaTransport } from '@jamey/events';
+import { exitOnSignals } from '@jamey/service';
+import { createLogger } from '@jamey/telemetry';
+import { loadMemoryConfig } from './config.js';
+import { startMemoryService } from './service.js';
+
+const config = loadMemoryConfig(process.env);
+const logger = createLogger({ service: 'memory', level: config.service.logLevel });
+const transport = createKafkaTransport({ brokers: [...config.kafkaBrokers], clientId: 'memory', logger });
+const running = await startMemoryService({ settings: config.service, transport, logger });
+exitOnSignals(
+  async () => {
+    await running.stop();
+    await transport.close();
+  },
+  logger,
+  config.service.shutdownGraceMs + 5000,
+);

@@ -1,0 +1,59 @@
+import type { HealthMonitor } from './health-monitor.js';
+
+/** Dependencies of {@link createHealthPoller}. */
+export interface HealthPollerDeps {
+  readonly monitor: Pick<HealthMonitor, 'pollOnce'>;
+  /** Pause between the end of one round and the start of the next, in milliseconds. */
+  readonly intervalMs: number;
+  /** Told about a round that failed (for example, the database was down); the poller goes on. */
+  readonly onError: (error: unknown) => void;
+}
+
+/** A worker (start/stop) that runs {@link HealthMonitor.pollOnce} on an interval. */
+export interface HealthPoller {
+  /** Runs the first round at once, then one every interval. */
+  start(): void;
+  /** Cancels the timer and any in-flight round (through its AbortSignal) and waits for it. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Creates the poller. Rounds never overlap: the next one is scheduled when the previous one
+ * settles, so a slow round delays the next instead of piling up.
+ */
+export function createHealthPoller(deps: HealthPollerDeps): HealthPoller {
+  const { monitor, intervalMs, onError } = deps;
+  let controller: AbortController | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let inFlight: Promise<void> | undefined;
+
+  function round(): void {
+    timer = undefined;
+    const signal = controller?.signal;
+    if (!signal || signal.aborted) return;
+    inFlight = monitor.pollOnce(signal).then(
+      () => undefined,
+      (error: unknown) => {
+        if (!signal.aborted) onError(error);
+      },
+    );
+    void inFlight.then(() => {
+      inFlight = undefined;
+      if (!signal.aborted) timer = setTimeout(round, intervalMs);
+    });
+  }
+
+  return {
+    start() {
+      if (controller && !controller.signal.aborted) return;
+      controller = new AbortController();
+      round();
+    },
+    async stop() {
+      controller?.abort(new Error('health poller stopped'));
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      await inFlight;
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, csv, databaseUrl, flag, loadConfig, port, z } from './index.js';
+
+const schema = z.object({
+  PORT: port(8080),
+  BROKERS: csv().optional(),
+  DB: databaseUrl().default('pglite://memory'),
+  DEBUG: flag(false),
+});
+
+describe('loadConfig', () => {
+  it('applies defaults and freezes the result', () => {
+    const config = loadConfig(schema, {});
+    expect(config).toEqual({ PORT: 8080, DB: 'pglite://memory', DEBUG: false });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('parses values, treating empty strings as unset', () => {
+    const config = loadConfig(schema, { PORT: '9000', BROKERS: 'a:1, b:2,', DB: '', DEBUG: 'yes' });
+    expect(config).toEqual({ PORT: 9000, BROKERS: ['a:1', 'b:2'], DB: 'pglite://memory', DEBUG: true });
+  });
+
+  it('lists every problem at once', () => {
+    let error: unknown;
+    try {
+      loadConfig(schema, { PORT: '70000', DB: 'mysql://x', DEBUG: 'maybe' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toHaveLength(3);
+    expect(problems.join('\n')).toMatch(/PORT/);
+    expect(problems.join('\n')).toMatch(/DB/);
+    expect(problems.join('\n')).toMatch(/DEBUG/);
+  });
+});

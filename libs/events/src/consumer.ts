@@ -1,0 +1,213 @@
+import { type Clock, delay, isJameyError } from '@jamey/core';
+import type { Database, Logger, Queryable } from '@jamey/data';
+import type { common } from '@jamey/proto';
+import { backoffDelay } from './backoff.js';
+import {
+  type Catalog,
+  decodeEnvelope,
+  decodeEventData,
+  deadLetterTopicFor,
+  EventDecodeError,
+  type EventData,
+  type EventType,
+} from './catalog.js';
+import type { DeadLetterReason, EventsObserver } from './observe.js';
+import { EVENT_ID_HEADER } from './outbox.js';
+import type { EventTransport, ReceivedMessage, Subscription } from './transport.js';
+
+/** A decoded catalog event as a handler receives it; narrow it with `event.type`. */
+export type ConsumedEvent = {
+  [K in EventType]: {
+    type: K;
+    definition: Catalog[K];
+    data: EventData<K>;
+    envelope: common.EventEnvelope;
+    topic: string;
+    partition: number;
+    offset: string;
+    headers: Record<string, string>;
+    /** Aborted when the consumer stops; pass it to the handler's I/O. */
+    signal: AbortSignal;
+  };
+}[EventType];
+
+/** Options for {@link createEventConsumer}. */
+export interface EventConsumerOptions {
+  /** The consumer's own database, holding `processed_events` (see `eventsMigrationsDir`). */
+  db: Database;
+  transport: EventTransport;
+  /** Consumer group; also names the dead-letter topic `jamey.<groupId>.dlq.v1`. */
+  groupId: string;
+  topics: string[];
+  /** Applies one event, writing through `tx` (the transaction that records the event id). */
+  handle: (event: ConsumedEvent, tx: Queryable) => Promise<void>;
+  logger: Logger;
+  clock: Clock;
+  /** Handler attempts before dead-lettering (default 5). */
+  maxAttempts?: number;
+  /** First retry pause in milliseconds, doubled each attempt (default 100). */
+  backoffMs?: number;
+  /** Longest retry pause in milliseconds (default 5000). */
+  maxBackoffMs?: number;
+  /** Where a group with no committed position starts (default true: the oldest message). */
+  fromBeginning?: boolean;
+  /** Replays from this time (ms since epoch) when starting; see {@link EventTransport.subscribe}. */
+  fromTimestamp?: number;
+  onEvent?: EventsObserver;
+}
+
+/** A running consumer. */
+export interface EventConsumer {
+  /** Ensures the topics and the dead-letter topic exist, then subscribes. `signal` stops it. */
+  start(signal?: AbortSignal): Promise<void>;
+  /** Aborts retries in progress, then stops the subscription; unfinished messages stay uncommitted. */
+  stop(): Promise<void>;
+}
+
+/** Dead-letter header names. */
+export const DLQ_HEADERS = {
+  reason: 'x-dlq-reason',
+  error: 'x-dlq-error',
+  topic: 'x-dlq-original-topic',
+  partition: 'x-dlq-original-partition',
+  offset: 'x-dlq-original-offset',
+  groupId: 'x-dlq-group-id',
+  time: 'x-dlq-time',
+} as const;
+
+const MAX_ERROR_HEADER = 2_000;
+
+function describeError(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.length > MAX_ERROR_HEADER ? `${text.slice(0, MAX_ERROR_HEADER)}…` : text;
+}
+
+/**
+ * Creates an idempotent consumer. For each message:
+ *
+ * 1. Decode the `EventEnvelope` and its payload. A message that is not an envelope (or lacks
+ *    id/type), has a type the catalog does not know, or a payload that does not decode goes to
+ *    the dead-letter topic with `x-dlq-reason`, `x-dlq-error` and the original
+ *    topic/partition/offset headers, and is committed; the next message proceeds.
+ * 2. In one transaction: insert `(groupId, event id)` into `processed_events`; if it was already
+ *    there the event is a duplicate and is skipped, otherwise `handle(event, tx)` runs. The
+ *    effect and the id commit together, so a redelivered event is applied exactly once.
+ * 3. If that throws, retry with exponential backoff up to `maxAttempts`, then dead-letter it
+ *    with reason `handler_failed`. A `DEPENDENCY_UNAVAILABLE` error is not the message's fault:
+ *    after the attempts it is rethrown instead, leaving the message uncommitted for redelivery.
+ *
+ * Stopping aborts retries and the handler's `event.signal`; a message not finished by then is
+ * not committed and is delivered again later.
+ */
+export function createEventConsumer(options: EventConsumerOptions): EventConsumer {
+  const { db, transport, groupId, topics, handle, logger, clock, onEvent } = options;
+  const maxAttempts = options.maxAttempts ?? 5;
+  const backoffMs = options.backoffMs ?? 100;
+  const maxBackoffMs = options.maxBackoffMs ?? 5_000;
+  const deadLetterTopic = deadLetterTopicFor(groupId);
+  let controller = new AbortController();
+  let subscription: Subscription | undefined;
+
+  const observe: EventsObserver = (observation) => {
+    try {
+      onEvent?.(observation);
+    } catch (error) {
+      logger.warn({ err: error }, 'events observer threw');
+    }
+  };
+
+  const deadLetter = async (message: ReceivedMessage, reason: DeadLetterReason, error: unknown, eventId?: string) => {
+    const headers: Record<string, string> = {
+      ...message.headers,
+      [DLQ_HEADERS.reason]: reason,
+      [DLQ_HEADERS.error]: describeError(error),
+      [DLQ_HEADERS.topic]: message.topic,
+      [DLQ_HEADERS.partition]: String(message.partition),
+      [DLQ_HEADERS.offset]: message.offset,
+      [DLQ_HEADERS.groupId]: groupId,
+      [DLQ_HEADERS.time]: new Date(clock.now()).toISOString(),
+    };
+    await transport.send(deadLetterTopic, [{ key: message.key, value: message.value, headers }], controller.signal);
+    logger.error(
+      { groupId, topic: message.topic, partition: message.partition, offset: message.offset, reason, eventId, err: error },
+      'event dead-lettered',
+    );
+    observe({ kind: 'dead_lettered', groupId, topic: message.topic, reason, eventId });
+  };
+
+  const apply = async (event: ConsumedEvent, signal: AbortSignal): Promise<boolean> =>
+    db.transaction(async (tx) => {
+      const recorded = await tx.query(
+        `INSERT INTO processed_events (group_id, event_id, processed_at) VALUES ($1, $2, $3::timestamptz)
+         ON CONFLICT DO NOTHING`,
+        [groupId, event.envelope.id, new Date(clock.now()).toISOString()],
+        signal,
+      );
+      if (recorded.rowCount === 0) return false;
+      await handle(event, tx);
+      return true;
+    }, signal);
+
+  const onMessage = async (message: ReceivedMessage): Promise<void> => {
+    const { signal } = controller;
+    signal.throwIfAborted(); // stopping: leave it uncommitted
+    let event: ConsumedEvent;
+    let envelope: common.EventEnvelope | undefined;
+    try {
+      envelope = decodeEnvelope(message.value);
+      const decoded = decodeEventData(envelope);
+      event = { ...decoded, type: decoded.definition.type, envelope, ...pick(message), signal } as ConsumedEvent;
+    } catch (error) {
+      if (!(error instanceof EventDecodeError)) throw error;
+      await deadLetter(message, error.reason, error, envelope?.id ?? message.headers[EVENT_ID_HEADER]);
+      return;
+    }
+
+    const base = { groupId, topic: message.topic, type: event.type, eventId: event.envelope.id };
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+      const started = clock.now();
+      try {
+        const applied = await apply(event, signal);
+        observe(applied ? { kind: 'consumed', ...base, durationMs: clock.now() - started } : { kind: 'duplicate', ...base });
+        return;
+      } catch (error) {
+        if (signal.aborted) throw error;
+        lastError = error;
+        observe({ kind: 'handler_failed', ...base, attempt, error });
+        logger.warn({ ...base, attempt, maxAttempts, err: error }, 'event handler failed');
+        if (attempt < maxAttempts) await delay(backoffDelay(attempt, backoffMs, maxBackoffMs), signal);
+      }
+    }
+    if (isJameyError(lastError) && lastError.code === 'DEPENDENCY_UNAVAILABLE') throw lastError;
+    await deadLetter(message, 'handler_failed', lastError, event.envelope.id);
+  };
+
+  const consumer: EventConsumer = {
+    async start(signal) {
+      if (subscription !== undefined) return;
+      controller = new AbortController();
+      await transport.ensureTopics([...topics, deadLetterTopic], signal);
+      subscription = await transport.subscribe({
+        groupId,
+        topics,
+        fromBeginning: options.fromBeginning ?? true,
+        fromTimestamp: options.fromTimestamp,
+        handler: onMessage,
+      });
+      signal?.addEventListener('abort', () => void consumer.stop(), { once: true });
+    },
+    async stop() {
+      controller.abort(new Error(`consumer ${groupId} stopped`));
+      const current = subscription;
+      subscription = undefined;
+      await current?.stop();
+    },
+  };
+  return consumer;
+}
+
+function pick(message: ReceivedMessage) {
+  const { topic, partition, offset, headers } = message;
+  return { topic, partition, offset, headers };
+}

@@ -1,0 +1,138 @@
+import { type Clock, systemClock } from '@jamey/core';
+import { type Logger, raceAbort, silentLogger } from '@jamey/data';
+import type { EventTransport, ReceivedMessage, Subscription } from './transport.js';
+
+/** Options for {@link createInProcessTransport}. */
+export interface InProcessTransportOptions {
+  /** Stamps `ReceivedMessage.timestamp` (default: the system clock). */
+  clock?: Clock;
+  logger?: Logger;
+}
+
+interface Member {
+  readonly topics: ReadonlySet<string>;
+  readonly handler: (message: ReceivedMessage) => Promise<void>;
+  readonly inFlight: Set<Promise<void>>;
+  active: boolean;
+}
+
+interface Group {
+  readonly members: Member[];
+  /** The tail of each topic's delivery chain, so one topic's messages reach the group in order. */
+  readonly chains: Map<string, Promise<void>>;
+}
+
+/**
+ * The embedded event bus: the same {@link EventTransport} contract as Kafka, for running every
+ * service in one Node process. Semantics:
+ *
+ * - `send` resolves only after every consumer group subscribed to the topic has handled
+ *   (committed) every message. The outbox relay marks a row published only after that, so a
+ *   crash before then leaves the row unpublished and it is sent again on restart; consumers
+ *   are idempotent (they record processed event ids).
+ * - Within a group, one topic's messages are handled one at a time, in send order (so in
+ *   order per key); groups are independent and run concurrently. Within a group one active
+ *   subscription receives each message.
+ * - A handler error, or a group stopping before it handled a message, rejects `send` (with an
+ *   `AggregateError` when several groups failed); the relay retries the batch later, and groups
+ *   that had already handled it skip the duplicates by event id.
+ * - There is no retention: a group receives only what is sent while it is subscribed, so start
+ *   consumers before relays. `fromBeginning` and `fromTimestamp` have nothing to replay and
+ *   are ignored (replay in embedded mode comes from the producer's own database).
+ * - Partition is always 0; offsets count per topic from 0 within this process.
+ */
+export function createInProcessTransport(options: InProcessTransportOptions = {}): EventTransport {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const groups = new Map<string, Group>();
+  const nextOffset = new Map<string, number>();
+  const subscriptions = new Set<Subscription>();
+  let closed = false;
+
+  const handleOne = async (groupId: string, group: Group, message: ReceivedMessage): Promise<void> => {
+    const member = group.members.find((m) => m.active && m.topics.has(message.topic));
+    if (member === undefined) {
+      throw new Error(`consumer group ${groupId} stopped before handling ${message.topic}@${message.offset}`);
+    }
+    // Each group gets its own header object, so one handler's changes cannot leak into another's.
+    const delivery = member.handler({ ...message, headers: { ...message.headers } });
+    member.inFlight.add(delivery);
+    try {
+      await delivery;
+    } finally {
+      member.inFlight.delete(delivery);
+    }
+  };
+
+  const enqueue = (groupId: string, group: Group, topic: string, messages: ReceivedMessage[]): Promise<void> => {
+    const previous = group.chains.get(topic) ?? Promise.resolve();
+    const run = previous.then(async () => {
+      // Stop at the first failure: later messages of the batch may share its key.
+      for (const message of messages) await handleOne(groupId, group, message);
+    });
+    group.chains.set(
+      topic,
+      run.catch(() => undefined),
+    );
+    return run;
+  };
+
+  return {
+    async ensureTopics() {
+      // Topics exist implicitly on the in-process bus.
+    },
+
+    async send(topic, messages, signal) {
+      if (closed) throw new Error('in-process transport is closed');
+      signal?.throwIfAborted();
+      if (messages.length === 0) return;
+      const base = nextOffset.get(topic) ?? 0;
+      nextOffset.set(topic, base + messages.length);
+      const timestamp = clock.now();
+      const received = messages.map<ReceivedMessage>((message, index) => ({
+        topic,
+        partition: 0,
+        offset: String(base + index),
+        key: message.key,
+        value: message.value,
+        headers: { ...message.headers },
+        timestamp,
+      }));
+      const deliveries = [...groups.entries()]
+        .filter(([, group]) => group.members.some((m) => m.active && m.topics.has(topic)))
+        .map(([groupId, group]) => enqueue(groupId, group, topic, received));
+      // An abort stops the wait only; consumers already handling the messages finish.
+      const results = await raceAbort(Promise.allSettled(deliveries), signal);
+      const errors = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
+      if (errors.length === 1) throw errors[0];
+      if (errors.length > 1) throw new AggregateError(errors, `${errors.length} consumer groups failed on ${topic}`);
+    },
+
+    async subscribe({ groupId, topics, handler, fromTimestamp }) {
+      if (closed) throw new Error('in-process transport is closed');
+      if (fromTimestamp !== undefined) {
+        logger.warn({ groupId, fromTimestamp }, 'the in-process bus keeps no history; fromTimestamp is ignored');
+      }
+      const group = groups.get(groupId) ?? { members: [], chains: new Map<string, Promise<void>>() };
+      groups.set(groupId, group);
+      const member: Member = { topics: new Set(topics), handler, inFlight: new Set(), active: true };
+      group.members.push(member);
+      const subscription: Subscription = {
+        async stop() {
+          member.active = false;
+          subscriptions.delete(subscription);
+          const index = group.members.indexOf(member);
+          if (index >= 0) group.members.splice(index, 1);
+          await Promise.allSettled([...member.inFlight]);
+        },
+      };
+      subscriptions.add(subscription);
+      return subscription;
+    },
+
+    async close() {
+      closed = true;
+      await Promise.all([...subscriptions].map((s) => s.stop()));
+    },
+  };
+}

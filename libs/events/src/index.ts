@@ -1,0 +1,47 @@
+/**
+ * Jamey's typed events: the event catalog, the protobuf envelope, a transactional outbox with
+ * its relay, idempotent consumers with dead-letter topics, and two transports behind one
+ * interface (Kafka, and an in-process bus for embedded mode).
+ */
+export {
+  type Catalog,
+  type CatalogDefinition,
+  catalog,
+  type DecodedEvent,
+  deadLetterTopicFor,
+  decodeEnvelope,
+  decodeEventData,
+  defineEvent,
+  EventDecodeError,
+  type EventDecodeReason,
+  type EventData,
+  type EventDefinition,
+  type EventSchema,
+  type EventType,
+  eventDataToJson,
+  findEventDefinition,
+  topicFor,
+} from './catalog.js';
+export { eventsMigrationsDir, eventsMigrationsTable } from './migrations.js';
+export {
+  createOutbox,
+  EVENT_ID_HEADER,
+  EVENT_TYPE_HEADER,
+  headersFor,
+  type Outbox,
+  type OutboxEvent,
+  type OutboxOptions,
+  type TraceContext,
+} from './outbox.js';
+export type { EventTransport, ReceivedMessage, SubscribeOptions, Subscription, TransportMessage } from './transport.js';
+export { createKafkaTransport, type KafkaTransportOptions, normalizeHeaders } from './kafka-transport.js';
+export { createInProcessTransport, type InProcessTransportOptions } from './in-process-transport.js';
+export { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './relay.js';
+export {
+  type ConsumedEvent,
+  createEventConsumer,
+  DLQ_HEADERS,
+  type EventConsumer,
+  type EventConsumerOptions,
+} from './consumer.js';
+export type { DeadLetterReason, EventsObservation, EventsObserver } from './observe.js';

@@ -1,0 +1,210 @@
+import { type Admin, type Consumer, type IHeaders, Kafka, type logCreator, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { delay } from '@jamey/core';
+import { type Logger, raceAbort } from '@jamey/data';
+import type { EventTransport, ReceivedMessage, Subscription } from './transport.js';
+
+/** Options for {@link createKafkaTransport}. */
+export interface KafkaTransportOptions {
+  /** Bootstrap servers, `host:port`. */
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+  /** Partitions of the topics `ensureTopics` creates (default 3). */
+  numPartitions?: number;
+  /** Replication factor of the topics `ensureTopics` creates (default 1). */
+  replicationFactor?: number;
+  /** Consumer session timeout in milliseconds (default 30000). */
+  sessionTimeoutMs?: number;
+}
+
+/** kafkajs header values are Buffers, strings or arrays of them; handlers get plain strings. */
+export function normalizeHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    const values = Array.isArray(value) ? value : [value];
+    result[name] = values.map((v) => (typeof v === 'string' ? v : v.toString('utf8'))).join(',');
+  }
+  return result;
+}
+
+function kafkaLogger(logger: Logger): logCreator {
+  return () =>
+    ({ namespace, level, log }) => {
+      const { message, ...fields } = log;
+      const entry = { ...fields, namespace };
+      if (level === logLevel.ERROR) logger.error(entry, `kafka: ${message}`);
+      else if (level === logLevel.WARN) logger.warn(entry, `kafka: ${message}`);
+      else logger.debug?.(entry, `kafka: ${message}`);
+    };
+}
+
+const TOPIC_READY_TIMEOUT_MS = 30_000;
+
+/** Waits until every partition of `topics` has a leader, so the first send or join succeeds. */
+async function waitForTopics(client: Admin, topics: string[], signal?: AbortSignal): Promise<void> {
+  const deadline = Date.now() + TOPIC_READY_TIMEOUT_MS;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const { topics: metadata } = await client.fetchTopicMetadata({ topics });
+      const ready = metadata.length === topics.length &&
+        metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      if (ready) return;
+    } catch (error) {
+      const retriable = (error as { retriable?: boolean }).retriable === true;
+      if (!retriable || Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leader after ${TOPIC_READY_TIMEOUT_MS} ms`);
+    await delay(Math.min(50 * attempt, 500), signal);
+  }
+}
+
+function lazily<T>(create: () => Promise<T>): { get(): Promise<T>; peek(): Promise<T> | undefined } {
+  let pending: Promise<T> | undefined;
+  return {
+    get() {
+      pending ??= create().catch((error: unknown) => {
+        pending = undefined; // let the next call try again
+        throw error;
+      });
+      return pending;
+    },
+    peek: () => pending,
+  };
+}
+
+/**
+ * The Kafka {@link EventTransport} (kafkajs).
+ *
+ * - Producer: idempotent, `acks: -1`, one request in flight, so one key's messages keep their
+ *   order and a retried request is not duplicated by the broker.
+ * - `ensureTopics` creates only missing topics, with `numPartitions`/`replicationFactor`.
+ * - Consumers run with `autoCommit: false`: each message's offset (offset + 1) is committed only
+ *   after the handler resolved. A handler that throws leaves it uncommitted; kafkajs then
+ *   re-fetches from that message (retrying with backoff, restarting the consumer if needed),
+ *   so it is delivered again. Messages of one partition are handled one at a time, in order.
+ * - `fromTimestamp` moves the group's committed offsets, per partition, to the first message
+ *   at or after that time (via the admin API) before the consumer joins, so the whole group
+ *   replays from there. The group must have no running members at that moment.
+ */
+export function createKafkaTransport(options: KafkaTransportOptions): EventTransport {
+  const { logger, numPartitions = 3, replicationFactor = 1, sessionTimeoutMs = 30_000 } = options;
+  const kafka = new Kafka({
+    clientId: options.clientId,
+    brokers: options.brokers,
+    logLevel: logLevel.INFO,
+    logCreator: kafkaLogger(logger),
+  });
+  const admin = lazily(async () => {
+    const client: Admin = kafka.admin();
+    await client.connect();
+    return client;
+  });
+  const producer = lazily(async () => {
+    const client: Producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await client.connect();
+    return client;
+  });
+  const subscriptions = new Set<Subscription>();
+
+  const seekToTimestamp = async (groupId: string, topics: string[], timestamp: number): Promise<void> => {
+    const client = await admin.get();
+    for (const topic of topics) {
+      const partitions = await client.fetchTopicOffsetsByTimestamp(topic, timestamp);
+      await client.setOffsets({ groupId, topic, partitions });
+      logger.info({ groupId, topic, timestamp, partitions }, 'consumer group moved to timestamp');
+    }
+  };
+
+  return {
+    async ensureTopics(topics, signal) {
+      const work = (async () => {
+        const client = await admin.get();
+        const existing = new Set(await client.listTopics());
+        const missing = [...new Set(topics)].filter((topic) => !existing.has(topic));
+        if (missing.length === 0) return;
+        try {
+          // waitForLeaders is not used: kafkajs only retries LEADER_NOT_AVAILABLE there, while a
+          // fresh KRaft broker may first answer UNKNOWN_TOPIC_OR_PARTITION. waitForTopics retries both.
+          await client.createTopics({
+            waitForLeaders: false,
+            topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor })),
+          });
+        } catch (error) {
+          // Another process created them between listTopics and createTopics.
+          const nested = (error as { errors?: Array<{ type?: string }> }).errors ?? [];
+          const raced = (error as { type?: string }).type === 'TOPIC_ALREADY_EXISTS' ||
+            (nested.length > 0 && nested.every((e) => e.type === 'TOPIC_ALREADY_EXISTS'));
+          if (!raced) throw error;
+        }
+        await waitForTopics(client, missing, signal);
+      })();
+      await raceAbort(work, signal);
+    },
+
+    async send(topic, messages, signal) {
+      if (messages.length === 0) return;
+      const client = await raceAbort(producer.get(), signal);
+      await raceAbort(
+        client.send({
+          topic,
+          acks: -1,
+          messages: messages.map((message) => ({ key: message.key, value: message.value, headers: message.headers })),
+        }),
+        signal,
+      );
+    },
+
+    async subscribe({ groupId, topics, fromBeginning = false, fromTimestamp, handler }) {
+      if (fromTimestamp !== undefined) await seekToTimestamp(groupId, topics, fromTimestamp);
+      const consumer: Consumer = kafka.consumer({
+        groupId,
+        sessionTimeout: sessionTimeoutMs,
+        allowAutoTopicCreation: false,
+      });
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topics, fromBeginning });
+        await consumer.run({
+          autoCommit: false,
+          eachMessage: async ({ topic, partition, message }) => {
+            const received: ReceivedMessage = {
+              topic,
+              partition,
+              offset: message.offset,
+              key: message.key?.toString('utf8') ?? '',
+              value: message.value ?? Buffer.alloc(0),
+              headers: normalizeHeaders(message.headers),
+              timestamp: Number(message.timestamp),
+            };
+            await handler(received);
+            await consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+          },
+        });
+      } catch (error) {
+        await consumer.disconnect().catch(() => undefined);
+        throw error;
+      }
+      const subscription: Subscription = {
+        async stop() {
+          subscriptions.delete(subscription);
+          // Waits for the eachMessage call in flight; an offset it has not committed stays uncommitted.
+          await consumer.disconnect();
+        },
+      };
+      subscriptions.add(subscription);
+      return subscription;
+    },
+
+    async close() {
+      await Promise.allSettled([...subscriptions].map((s) => s.stop()));
+      const clients = [producer.peek(), admin.peek()].filter((c) => c !== undefined);
+      await Promise.allSettled(clients.map(async (c) => (await c).disconnect()));
+    },
+  };
+}

@@ -1,0 +1,11 @@
+export {
+  type CallContext,
+  type UnaryHandler,
+  type ServiceHandlers,
+  type RpcServer,
+  type RpcServerOptions,
+  createRpcServer,
+} from './server.js';
+export { type PromiseClient, type RpcCallOptions, type RpcClientOptions, createRpcClient } from './client.js';
+export { type ErrorLogger, toGrpcStatus, fromGrpcError, readErrorInfo, isTransientGrpcCode } from './status.js';
+export { checkHealth, type HealthCheckResult } from './health-client.js';

@@ -1,0 +1,10 @@
+export { type ServiceSettings, serviceEnvShape, toServiceSettings, kafkaEnvShape } from './settings.js';
+export {
+  type ServiceKit,
+  type ServiceKitOptions,
+  type RunningService,
+  type Worker,
+  createServiceKit,
+  startServiceKit,
+} from './kit.js';
+export { exitOnSignals } from './process.js';

@@ -1,0 +1,161 @@
+import {
+  createIdGenerator,
+  cryptoRandom,
+  systemClock,
+  type Clock,
+  type IdGenerator,
+  type RandomSource,
+} from '@jamey/core';
+import { migrate, openDatabase, type Database } from '@jamey/data';
+import {
+  createOutbox,
+  createOutboxRelay,
+  eventsMigrationsDir,
+  eventsMigrationsTable,
+  type EventTransport,
+  type Outbox,
+  type OutboxRelay,
+} from '@jamey/events';
+import { createRpcServer, type RpcServer } from '@jamey/rpc';
+import {
+  createHealth,
+  createLogger,
+  createMetricsRegistry,
+  startAdminServer,
+  type AdminServer,
+  type Health,
+  type Logger,
+  type Registry,
+} from '@jamey/telemetry';
+import type { ServiceSettings } from './settings.js';
+
+/** Something a service starts after it listens and stops before its pools close. */
+export interface Worker {
+  start(): Promise<void> | void;
+  stop(): Promise<void>;
+}
+
+/** Everything a Jamey gRPC service is built from. Created by {@link createServiceKit}. */
+export interface ServiceKit {
+  readonly settings: ServiceSettings;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly ids: IdGenerator;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+  readonly health: Health;
+  readonly db: Database;
+  readonly outbox: Outbox;
+  readonly relay: OutboxRelay;
+  readonly rpc: RpcServer;
+  readonly transport: EventTransport;
+}
+
+/** Options for {@link createServiceKit}. */
+export interface ServiceKitOptions {
+  readonly settings: ServiceSettings;
+  /** Kafka, or the in-process bus in embedded mode. Owned by the caller, which closes it. */
+  readonly transport: EventTransport;
+  /** The service's own SQL migrations. */
+  readonly migrationsDir: string;
+  readonly clock?: Clock;
+  readonly random?: RandomSource;
+  readonly logger?: Logger;
+}
+
+/**
+ * Opens the service's database, runs the event library's and the service's migrations, and
+ * creates its outbox, relay, gRPC server, health and metrics. Nothing listens yet.
+ */
+export async function createServiceKit(options: ServiceKitOptions): Promise<ServiceKit> {
+  const { settings, transport } = options;
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? cryptoRandom;
+  const logger = options.logger ?? createLogger({ service: settings.name, level: settings.logLevel });
+  const db = await openDatabase({ url: settings.databaseUrl, poolSize: settings.databasePoolSize, logger });
+  try {
+    await migrate(db, { dir: eventsMigrationsDir, table: eventsMigrationsTable });
+    await migrate(db, { dir: options.migrationsDir, table: `${settings.name}_migrations` });
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  const ids = createIdGenerator(clock, random);
+  const health = createHealth(clock);
+  health.addCheck('database', (signal) => db.ping(signal));
+  return {
+    settings,
+    clock,
+    random,
+    ids,
+    logger,
+    metrics: createMetricsRegistry(settings.name),
+    health,
+    db,
+    outbox: createOutbox({ source: settings.name, clock, ids }),
+    relay: createOutboxRelay({ db, transport, logger, clock }),
+    rpc: createRpcServer({ logger }),
+    transport,
+  };
+}
+
+/** A service that is listening. */
+export interface RunningService {
+  readonly name: string;
+  /** The bound gRPC port. */
+  readonly port: number;
+  /** The bound admin HTTP port. */
+  readonly adminPort: number;
+  /** Ordered, graceful shutdown (STYLE.md §10). Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a kit: binds gRPC and admin ports, starts the outbox relay and the given workers
+ * (event consumers, pollers), then reports SERVING.
+ */
+export async function startServiceKit(kit: ServiceKit, workers: readonly Worker[] = []): Promise<RunningService> {
+  const { settings, logger } = kit;
+  const port = await kit.rpc.listen(settings.host, settings.port);
+  let admin: AdminServer | undefined;
+  try {
+    admin = await startAdminServer({ host: settings.host, port: settings.adminPort, health: kit.health, metrics: kit.metrics, logger });
+    kit.relay.start();
+    for (const worker of workers) await worker.start();
+  } catch (error) {
+    await kit.rpc.shutdown(0);
+    await admin?.close();
+    await kit.relay.stop();
+    await kit.db.close();
+    throw error;
+  }
+  kit.rpc.setServing(true);
+  logger.info({ port, adminPort: admin.port }, `${settings.name} serving`);
+  let stopping: Promise<void> | undefined;
+  const adminServer = admin;
+  return {
+    name: settings.name,
+    port,
+    adminPort: admin.port,
+    stop: () => (stopping ??= stopKit(kit, workers, adminServer)),
+  };
+}
+
+async function stopKit(kit: ServiceKit, workers: readonly Worker[], admin: AdminServer): Promise<void> {
+  const { logger, settings } = kit;
+  logger.info(`${settings.name} shutting down`);
+  // 1. Report NOT_SERVING so load balancers and telemetry stop sending work here.
+  kit.rpc.setServing(false);
+  kit.health.markShuttingDown();
+  // 2–3. Stop accepting calls and drain in-flight ones; force-close after the grace period.
+  await kit.rpc.shutdown(settings.shutdownGraceMs);
+  // 4. Stop consumers and pollers, then the relay (which publishes what is already committed).
+  for (const worker of [...workers].reverse()) await worker.stop();
+  await kit.relay.stop();
+  // 5. Close pools.
+  await kit.db.close();
+  await admin.close();
+  logger.info(`${settings.name} stopped`);
+  // 6. Flush telemetry: pino writes synchronously to stdout; OpenTelemetry flushes in instrumentation.
+  logger.flush();
+}

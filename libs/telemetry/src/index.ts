@@ -1,0 +1,4 @@
+export { type Logger, type LoggerOptions, createLogger, REDACTED_PATHS } from './logger.js';
+export { createMetricsRegistry, Registry } from './metrics.js';
+export { type Health, type HealthCheck, type CheckResult, type ReadinessReport, createHealth } from './health.js';
+export { type AdminServer, type AdminServerOptions, startAdminServer } from './admin-server.js';

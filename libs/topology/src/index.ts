@@ -1,0 +1,82 @@
+/**
+ * The one declaration of Jamey's services, their default ports and the synchronous call graph.
+ * Everything else (client wiring, network policies, authorization, resilience policies and
+ * tests) is derived from this file. The graph must stay a DAG.
+ */
+
+/** Every Jamey service. */
+export const SERVICE_NAMES = ['gateway', 'memory', 'consciousness', 'soul', 'audit', 'telemetry'] as const;
+
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** Services that serve gRPC (all but the gateway). */
+export type GrpcServiceName = Exclude<ServiceName, 'gateway'>;
+
+/** Default ports of one service. */
+export interface ServicePorts {
+  /** gRPC port; the gateway serves public HTTP here instead. */
+  readonly main: number;
+  /** Admin HTTP port: /healthz, /readyz, /metrics. */
+  readonly admin: number;
+}
+
+/** Default ports. Each can be overridden by `<SERVICE>_PORT` / `<SERVICE>_ADMIN_PORT`. */
+export const DEFAULT_PORTS: Readonly<Record<ServiceName, ServicePorts>> = Object.freeze({
+  gateway: { main: 8080, admin: 9100 },
+  memory: { main: 50051, admin: 9101 },
+  consciousness: { main: 50052, admin: 9102 },
+  soul: { main: 50053, admin: 9103 },
+  audit: { main: 50054, admin: 9104 },
+  telemetry: { main: 50055, admin: 9105 },
+});
+
+/** The fully qualified gRPC service each service serves. */
+export const GRPC_SERVICES: Readonly<Record<GrpcServiceName, string>> = Object.freeze({
+  memory: 'jamey.memory.v1.MemoryService',
+  consciousness: 'jamey.consciousness.v1.ConsciousnessService',
+  soul: 'jamey.soul.v1.SoulService',
+  audit: 'jamey.audit.v1.AuditService',
+  telemetry: 'jamey.telemetry.v1.TelemetryService',
+});
+
+/** One allowed synchronous call: `from` may call `to` over gRPC. */
+export interface CallEdge {
+  readonly from: ServiceName;
+  readonly to: GrpcServiceName;
+}
+
+/**
+ * The synchronous call graph. The gateway calls every service; consciousness calls memory
+ * and soul. Telemetry polls every service's `grpc.health.v1` only, which is not a domain call.
+ */
+export const CALL_GRAPH: readonly CallEdge[] = Object.freeze([
+  { from: 'gateway', to: 'memory' },
+  { from: 'gateway', to: 'consciousness' },
+  { from: 'gateway', to: 'soul' },
+  { from: 'gateway', to: 'audit' },
+  { from: 'gateway', to: 'telemetry' },
+  { from: 'consciousness', to: 'memory' },
+  { from: 'consciousness', to: 'soul' },
+]);
+
+/** The services `from` may call. */
+export function downstreamsOf(from: ServiceName): GrpcServiceName[] {
+  return CALL_GRAPH.filter((edge) => edge.from === from).map((edge) => edge.to);
+}
+
+/** The services allowed to call `to`. */
+export function callersOf(to: GrpcServiceName): ServiceName[] {
+  return CALL_GRAPH.filter((edge) => edge.to === to).map((edge) => edge.from);
+}
+
+/** The Kafka topic a service publishes its events on. */
+export function eventTopic(service: ServiceName): string {
+  return `jamey.${service}.events.v1`;
+}
+
+/** Services that publish events, and which services consume them (ARCHITECTURE.md). */
+export const EVENT_FLOWS: Readonly<Record<string, readonly ServiceName[]>> = Object.freeze({
+  memory: ['audit'],
+  soul: ['audit'],
+  consciousness: ['audit'],
+});

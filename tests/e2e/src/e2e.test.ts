@@ -1,0 +1,32 @@
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describeWithInfra } from '@jamey/data/testing';
+import { runCrashRecovery, runJourney } from './scenario.js';
+import { startEmbeddedSystem, startRealSystem, type JameySystem } from './system.js';
+
+const INFRA = ['MEMORY_DATABASE_URL', 'SOUL_DATABASE_URL', 'CONSCIOUSNESS_DATABASE_URL', 'AUDIT_DATABASE_URL', 'TELEMETRY_DATABASE_URL', 'KAFKA_BROKERS'];
+
+function journeys(start: () => Promise<JameySystem>): void {
+  let system: JameySystem;
+  beforeAll(async () => {
+    system = await start();
+  }, 180_000);
+  afterAll(async () => {
+    await system?.stop();
+  }, 60_000);
+
+  it('stores and finds a memory, moves focus and trust, and audits every event once', async () => {
+    await runJourney(system);
+  }, 120_000);
+
+  it('keeps audit exactly-once when the audit process is SIGKILLed mid-stream', async () => {
+    await runCrashRecovery(system);
+  }, 180_000);
+}
+
+describeWithInfra(INFRA, 'end to end on real Postgres and Kafka, six processes', (infra) => {
+  journeys(() => startRealSystem(infra));
+});
+
+describe('end to end in embedded mode (PGlite, in-process bus)', () => {
+  journeys(startEmbeddedSystem);
+});

@@ -1,0 +1,115 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestSchema, uniqueName, type TestSchema } from '@jamey/data/testing';
+import { freePort, startProcess, type ServiceProcess } from './processes.js';
+
+/** A running Jamey, reachable through its gateway. */
+export interface JameySystem {
+  readonly mode: 'real' | 'embedded';
+  readonly gatewayUrl: string;
+  /** SIGKILLs the process that runs audit (the audit service, or the whole embedded host). */
+  killAudit(): Promise<void>;
+  /** Starts it again with the same data and ports, and waits until it is ready. */
+  restartAudit(): Promise<void>;
+  /** Stops everything gracefully and checks every process exited 0. */
+  stop(): Promise<void>;
+  /** Recent output of every process, for failure messages. */
+  output(): string;
+}
+
+const GRPC_SERVICES = ['memory', 'soul', 'consciousness', 'audit', 'telemetry'] as const;
+type GrpcService = (typeof GRPC_SERVICES)[number];
+
+async function allocatePorts(): Promise<Record<GrpcService | 'gateway', { main: number; admin: number }>> {
+  const entries = await Promise.all(
+    [...GRPC_SERVICES, 'gateway' as const].map(async (name) => [name, { main: await freePort(), admin: await freePort() }] as const),
+  );
+  return Object.fromEntries(entries) as Record<GrpcService | 'gateway', { main: number; admin: number }>;
+}
+
+function portEnv(ports: Awaited<ReturnType<typeof allocatePorts>>): Record<string, string> {
+  const env: Record<string, string> = { JAMEY_BIND_HOST: '127.0.0.1' };
+  for (const [name, { main, admin }] of Object.entries(ports)) {
+    const prefix = name.toUpperCase();
+    env[`${prefix}_PORT`] = String(main);
+    env[`${prefix}_ADMIN_PORT`] = String(admin);
+    if (name !== 'gateway') env[`${prefix}_ADDRESS`] = `127.0.0.1:${main}`;
+  }
+  env['GATEWAY_ADMIN_URL'] = `http://127.0.0.1:${ports.gateway.admin}`;
+  return env;
+}
+
+/**
+ * Starts the six services as separate processes on real Postgres and Kafka. Each service gets
+ * its own fresh schema in its own database, and audit a fresh consumer group, so runs never
+ * see each other's data.
+ */
+export async function startRealSystem(infra: Record<string, string>): Promise<JameySystem> {
+  const ports = await allocatePorts();
+  const schemas: TestSchema[] = [];
+  const env: Record<string, string> = { ...portEnv(ports), KAFKA_BROKERS: infra['KAFKA_BROKERS']!, AUDIT_CONSUMER_GROUP: uniqueName('audit_e2e') };
+  for (const name of GRPC_SERVICES) {
+    const schema = await createTestSchema(infra[`${name.toUpperCase()}_DATABASE_URL`]!, `e2e_${name}`);
+    schemas.push(schema);
+    env[`${name.toUpperCase()}_DATABASE_URL`] = schema.url;
+  }
+  const processes = new Map<string, ServiceProcess>();
+  const start = async (name: GrpcService | 'gateway'): Promise<void> => {
+    const script = name === 'gateway' ? 'apps/gateway/dist/main.js' : `apps/${name}/dist/main.js`;
+    processes.set(name, await startProcess(name, script, env, `http://127.0.0.1:${ports[name].admin}/readyz`));
+  };
+  try {
+    // Audit first, so its consumer group exists before anything publishes; callees before callers.
+    for (const name of ['audit', 'memory', 'soul', 'consciousness', 'telemetry', 'gateway'] as const) await start(name);
+  } catch (error) {
+    await Promise.all([...processes.values()].map((p) => p.stop('SIGKILL')));
+    await Promise.all(schemas.map((s) => s.drop()));
+    throw error;
+  }
+  return {
+    mode: 'real',
+    gatewayUrl: `http://127.0.0.1:${ports.gateway.main}`,
+    async killAudit() {
+      await processes.get('audit')!.stop('SIGKILL');
+    },
+    async restartAudit() {
+      await start('audit');
+    },
+    async stop() {
+      const codes: string[] = [];
+      for (const name of ['gateway', 'telemetry', 'consciousness', 'soul', 'memory', 'audit']) {
+        const exit = await processes.get(name)!.stop('SIGTERM');
+        if (exit.code !== 0) codes.push(`${name} exited with ${exit.code ?? exit.signal}`);
+      }
+      await Promise.all(schemas.map((s) => s.drop()));
+      if (codes.length > 0) throw new Error(`unclean shutdown: ${codes.join(', ')}`);
+    },
+    output: () => [...processes.values()].map((p) => `--- ${p.name} ---\n${p.output()}`).join('\n'),
+  };
+}
+
+/** Starts the embedded host (`npm start`'s process) on PGlite under a temporary data folder. */
+export async function startEmbeddedSystem(): Promise<JameySystem> {
+  const ports = await allocatePorts();
+  const dataDir = mkdtempSync(join(tmpdir(), 'jamey-e2e-'));
+  const env = { ...portEnv(ports), JAMEY_DATA_DIR: dataDir };
+  const readyUrl = `http://127.0.0.1:${ports.gateway.admin}/readyz`;
+  let host = await startProcess('jamey', 'apps/jamey/dist/main.js', env, readyUrl, 120_000);
+  return {
+    mode: 'embedded',
+    gatewayUrl: `http://127.0.0.1:${ports.gateway.main}`,
+    async killAudit() {
+      await host.stop('SIGKILL');
+    },
+    async restartAudit() {
+      host = await startProcess('jamey', 'apps/jamey/dist/main.js', env, readyUrl, 120_000);
+    },
+    async stop() {
+      const exit = await host.stop('SIGTERM');
+      rmSync(dataDir, { recursive: true, force: true });
+      if (exit.code !== 0) throw new Error(`embedded host exited with ${exit.code ?? exit.signal}`);
+    },
+    output: () => host.output(),
+  };
+}
