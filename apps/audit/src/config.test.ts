@@ -9,11 +9,13 @@ describe('loadAuditConfig', () => {
     expect(config.kafkaBrokers).toEqual(['a:1', 'b:2']);
     expect(config.replayFrom).toEqual(new Date(Date.UTC(2026, 0, 2, 2, 4, 5)));
     expect(loadAuditConfig({ KAFKA_BROKERS: 'a:1' }).replayFrom).toBeUndefined();
+    expect(config.consumerGroup).toBe('audit');
+    expect(loadAuditConfig({ KAFKA_BROKERS: 'a:1', AUDIT_CONSUMER_GROUP: 'audit-2' }).consumerGroup).toBe('audit-2');
   });
 
   it('lists every problem at once', () => {
     try {
-      loadAuditConfig({ AUDIT_REPLAY_FROM: 'yesterday', AUDIT_PORT: 'x' });
+      loadAuditConfig({ AUDIT_REPLAY_FROM: 'yesterday', AUDIT_PORT: 'x', AUDIT_CONSUMER_GROUP: 'no spaces' });
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
@@ -21,6 +23,7 @@ describe('loadAuditConfig', () => {
       expect(problems).toMatch(/KAFKA_BROKERS/);
       expect(problems).toMatch(/AUDIT_REPLAY_FROM: must be an ISO 8601 time/);
       expect(problems).toMatch(/AUDIT_PORT/);
+      expect(problems).toMatch(/AUDIT_CONSUMER_GROUP/);
     }
   });
 });

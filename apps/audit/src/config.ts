@@ -11,11 +11,17 @@ export interface AuditConfig {
    * stored are not duplicated.
    */
   readonly replayFrom: Date | undefined;
+  /** `AUDIT_CONSUMER_GROUP`: the Kafka consumer group, default `audit`. */
+  readonly consumerGroup: string;
 }
 
 const schema = z.object({
   ...serviceEnvShape('audit'),
   ...kafkaEnvShape,
+  AUDIT_CONSUMER_GROUP: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,200}$/, 'must be 1..200 characters of letters, digits, ".", "_" or "-"')
+    .default('audit'),
   AUDIT_REPLAY_FROM: z.iso
     .datetime({ offset: true, error: 'must be an ISO 8601 time such as 2026-01-01T00:00:00Z' })
     .optional(),
@@ -28,6 +34,7 @@ export function loadAuditConfig(env: Env): AuditConfig {
     service: toServiceSettings('audit', parsed),
     kafkaBrokers: parsed.KAFKA_BROKERS,
     // Converted here, not in the schema: loadConfig deep-freezes its result, which a Date does not survive.
+    consumerGroup: parsed.AUDIT_CONSUMER_GROUP,
     replayFrom: parsed.AUDIT_REPLAY_FROM === undefined ? undefined : new Date(parsed.AUDIT_REPLAY_FROM),
   });
 }

@@ -14,13 +14,15 @@ export { auditMigrationsDir };
 export interface AuditServiceOptions extends Omit<ServiceKitOptions, 'migrationsDir'> {
   /** Replay every domain topic from this time on start (`AUDIT_REPLAY_FROM`; Kafka only). */
   readonly replayFrom?: Date | undefined;
+  /** Consumer group (`AUDIT_CONSUMER_GROUP`). Default {@link AUDIT_GROUP_ID}. */
+  readonly consumerGroup?: string | undefined;
   /** Told what the consumer does (consumed, duplicate, dead-lettered …), for metrics and tests. */
   readonly onEvent?: EventsObserver | undefined;
 }
 
 /** Builds the audit service on a kit and starts it. Used by `main.ts` and the embedded host. */
 export async function startAuditService(options: AuditServiceOptions): Promise<RunningService> {
-  const { replayFrom, onEvent, ...kitOptions } = options;
+  const { replayFrom, onEvent, consumerGroup, ...kitOptions } = options;
   const kit = await createServiceKit({ ...kitOptions, migrationsDir: auditMigrationsDir });
   const log = createAuditLog({ repository: createPgAuditRepository(kit.db), clock: kit.clock });
   kit.rpc.addService(GRPC_SERVICES.audit, pb.AuditServiceService, createAuditHandlers(log));
@@ -32,6 +34,7 @@ export async function startAuditService(options: AuditServiceOptions): Promise<R
     clock: kit.clock,
     replayFrom,
     onEvent,
+    groupId: consumerGroup,
   });
   return startServiceKit(kit, [consumer]);
 }

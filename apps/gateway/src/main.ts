@@ -1,4 +1,4 @@
-import { exitOnSignals } from '@jamey/service';
+import { exitOnSignals } from '@jamey/core';
 import { createLogger } from '@jamey/telemetry';
 import { loadGatewayConfig } from './config.js';
 import { startGateway } from './service.js';

@@ -22,7 +22,6 @@ export const HTTP_ONLY_PROBLEMS = {
   METHOD_NOT_ALLOWED: { http: 405, title: 'Method not allowed' },
   PAYLOAD_TOO_LARGE: { http: 413, title: 'Payload too large' },
   UNSUPPORTED_MEDIA_TYPE: { http: 415, title: 'Unsupported media type' },
-  SHUTTING_DOWN: { http: 503, title: 'Shutting down' },
 } as const satisfies Record<string, { http: number; title: string }>;
 
 /** Every `code` a problem can carry. */

@@ -6,6 +6,7 @@ import { startMemoryService } from '@jamey/memory';
 import { startSoulService } from '@jamey/soul';
 import { createLogger, type Logger } from '@jamey/telemetry';
 import { startTelemetryService } from '@jamey/telemetry-service';
+import { eventSubscriptions } from '@jamey/topology';
 import type { HostConfig } from './config.js';
 
 /** All six services running in this process. */
@@ -24,15 +25,18 @@ interface Stoppable {
  * Starts Jamey in one process: every service keeps its own PGlite database and real gRPC
  * server on loopback, and events travel through the in-process bus, fed by each outbox.
  *
- * Order matters. The in-process bus delivers only to groups subscribed when a message is sent
- * (the outbox keeps a message until every subscribed group has handled it), so audit, the
- * consumer of every topic, starts first. Callees start before their callers.
+ * The bus knows every consumer group from the topology, and a relay's send waits until each
+ * of them has handled the message, so nothing is skipped while a consumer starts. Audit, the
+ * consumer of every topic, still starts first so no relay waits on it; callees start before
+ * their callers.
  */
 export async function startHost(config: HostConfig, logger: Logger = createLogger({ service: 'jamey', level: config.gateway.logLevel })): Promise<RunningHost> {
-  const transport = createInProcessTransport();
-  const started: Stoppable[] = [];
   // One logger per service, so every line says which service wrote it.
   const serviceLogger = (name: string): Logger => createLogger({ service: name, level: logger.level as HostConfig['gateway']['logLevel'] });
+  // Declared groups are waited for: an event is not published until every group that consumes
+  // its topic has handled it, even while that group's service is still starting.
+  const transport = createInProcessTransport({ durableGroups: eventSubscriptions(), logger: serviceLogger('bus') });
+  const started: Stoppable[] = [];
   const common = (name: keyof HostConfig['services']) => ({ settings: config.services[name], transport, logger: serviceLogger(name) });
 
   const stopAll = async (): Promise<void> => {

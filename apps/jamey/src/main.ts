@@ -1,4 +1,4 @@
-import { exitOnSignals } from '@jamey/service';
+import { exitOnSignals } from '@jamey/core';
 import { createLogger } from '@jamey/telemetry';
 import { loadHostConfig } from './config.js';
 import { startHost } from './host.js';

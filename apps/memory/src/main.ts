@@ -1,5 +1,5 @@
 import { createKafkaTransport } from '@jamey/events';
-import { exitOnSignals } from '@jamey/service';
+import { exitOnSignals } from '@jamey/core';
 import { createLogger } from '@jamey/telemetry';
 import { loadMemoryConfig } from './config.js';
 import { startMemoryService } from './service.js';

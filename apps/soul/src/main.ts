@@ -1,5 +1,5 @@
 import { createKafkaTransport } from '@jamey/events';
-import { exitOnSignals } from '@jamey/service';
+import { exitOnSignals } from '@jamey/core';
 import { createLogger } from '@jamey/telemetry';
 import { loadSoulConfig } from './config.js';
 import { startSoulService } from './service.js';

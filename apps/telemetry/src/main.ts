@@ -1,5 +1,5 @@
 import { createInProcessTransport } from '@jamey/events';
-import { exitOnSignals } from '@jamey/service';
+import { exitOnSignals } from '@jamey/core';
 import { createLogger } from '@jamey/telemetry';
 import { loadTelemetryConfig } from './config.js';
 import { startTelemetryService } from './service.js';

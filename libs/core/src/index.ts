@@ -14,3 +14,4 @@ export {
   errorCodeForGrpc,
 } from './errors.js';
 export { throwIfAborted, delay } from './abort.js';
+export { type ProcessLogger, exitOnSignals } from './process.js';

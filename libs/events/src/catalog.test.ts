@@ -51,9 +51,8 @@ describe('catalog', () => {
     const bytes = common.EventEnvelope.encode(envelopeOf('memory.deleted', data, 'jamey.memory.v1.MemoryDeleted')).finish();
     const decoded = decodeEventData(decodeEnvelope(bytes));
     expect(decoded.definition).toBe(catalog['memory.deleted']);
-    if (decoded.definition.type === 'memory.deleted') {
-      expect(decoded.data.memoryId).toBe('m-42');
-    }
+    expect(decoded.type).toBe('memory.deleted');
+    if (decoded.type === 'memory.deleted') expect(decoded.data.memoryId).toBe('m-42');
     expect(findEventDefinition('toString')).toBeUndefined();
   });
 

@@ -122,9 +122,9 @@ export class EventDecodeError extends Error {
   }
 }
 
-/** A catalog event with its decoded payload, narrowed by `definition.type`. */
+/** A catalog event with its decoded payload; narrow it with `type`. */
 export type DecodedEvent = {
-  [K in EventType]: { definition: Catalog[K]; data: EventData<K> };
+  [K in EventType]: { type: K; definition: Catalog[K]; data: EventData<K> };
 }[EventType];
 
 /**
@@ -163,7 +163,7 @@ export function decodeEventData(envelope: common.EventEnvelope): DecodedEvent {
   }
   try {
     const data = (definition.schema as EventSchema<unknown>).decode(envelope.data);
-    return { definition, data } as DecodedEvent;
+    return { type: definition.type, definition, data } as DecodedEvent;
   } catch (error) {
     throw new EventDecodeError('undecodable_data', `cannot decode ${definition.dataSchema}: ${(error as Error).message}`, {
       cause: error,

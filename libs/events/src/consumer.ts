@@ -156,7 +156,7 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     try {
       envelope = decodeEnvelope(message.value);
       const decoded = decodeEventData(envelope);
-      event = { ...decoded, type: decoded.definition.type, envelope, ...pick(message), signal } as ConsumedEvent;
+      event = { ...decoded, envelope, ...pick(message), signal } as ConsumedEvent;
     } catch (error) {
       if (!(error instanceof EventDecodeError)) throw error;
       await deadLetter(message, error.reason, error, envelope?.id ?? message.headers[EVENT_ID_HEADER]);

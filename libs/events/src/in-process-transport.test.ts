@@ -113,3 +113,36 @@ describe('in-process transport', () => {
     await expect(bus.send('t', [message('k', 'x')])).rejects.toThrow('closed');
   });
 });
+
+describe('in-process transport durable groups', () => {
+  it('holds a send until a declared group subscribes and handles it; undeclared groups are not waited for', async () => {
+    const bus = createInProcessTransport({ durableGroups: { consciousness: ['jamey.memory.events.v1'] } });
+    let sent = false;
+    const sending = bus.send('jamey.memory.events.v1', [message('m', 'early')]).then(() => (sent = true));
+    await bus.send('jamey.soul.events.v1', [message('s', 'nobody waits')]); // not declared for this topic
+    expect(sent).toBe(false);
+
+    const got: string[] = [];
+    const subscription = await bus.subscribe({
+      groupId: 'consciousness',
+      topics: ['jamey.memory.events.v1'],
+      handler: async (m) => void got.push(m.value.toString()),
+    });
+    await sending;
+    expect(got).toEqual(['early']);
+
+    // While it restarts, messages wait for it again instead of skipping it.
+    await subscription.stop();
+    const during = bus.send('jamey.memory.events.v1', [message('m', 'during restart')]);
+    await bus.subscribe({ groupId: 'consciousness', topics: ['jamey.memory.events.v1'], handler: async (m) => void got.push(m.value.toString()) });
+    await during;
+    expect(got).toEqual(['early', 'during restart']);
+  });
+
+  it('fails a waiting send when the transport closes', async () => {
+    const bus = createInProcessTransport({ durableGroups: { audit: ['t'] } });
+    const waiting = bus.send('t', [message('k', 'x')]);
+    await bus.close();
+    await expect(waiting).rejects.toThrow('consumer group audit stopped before handling t@0');
+  });
+});

@@ -7,6 +7,14 @@ export interface InProcessTransportOptions {
   /** Stamps `ReceivedMessage.timestamp` (default: the system clock). */
   clock?: Clock;
   logger?: Logger;
+  /**
+   * Consumer groups that must receive every message of the listed topics even when they are
+   * not subscribed at the moment of `send` (group id → topics). `send` then waits until such a
+   * group subscribes and handles the messages, so a relay that starts before the consumer, or
+   * runs while it restarts, cannot skip it. Undeclared groups only get what is sent while they
+   * are subscribed.
+   */
+  durableGroups?: Readonly<Record<string, readonly string[]>>;
 }
 
 interface Member {
@@ -18,6 +26,10 @@ interface Member {
 
 interface Group {
   readonly members: Member[];
+  /** Topics this group must receive even while nobody in it is subscribed. */
+  readonly durableTopics: ReadonlySet<string>;
+  /** Resolved (and replaced) whenever a member subscribes or the transport closes. */
+  changed: { promise: Promise<void>; notify: () => void };
   /** The tail of each topic's delivery chain, so one topic's messages reach the group in order. */
   readonly chains: Map<string, Promise<void>>;
 }
@@ -36,9 +48,10 @@ interface Group {
  * - A handler error, or a group stopping before it handled a message, rejects `send` (with an
  *   `AggregateError` when several groups failed); the relay retries the batch later, and groups
  *   that had already handled it skip the duplicates by event id.
- * - There is no retention: a group receives only what is sent while it is subscribed, so start
- *   consumers before relays. `fromBeginning` and `fromTimestamp` have nothing to replay and
- *   are ignored (replay in embedded mode comes from the producer's own database).
+ * - There is no retention: a group receives only what is sent while it is subscribed, unless it
+ *   is declared in `durableGroups`, in which case `send` waits for it to subscribe. Without that,
+ *   start consumers before relays. `fromBeginning` and `fromTimestamp` have nothing to replay
+ *   and are ignored (replay in embedded mode comes from the producer's own database).
  * - Partition is always 0; offsets count per topic from 0 within this process.
  */
 export function createInProcessTransport(options: InProcessTransportOptions = {}): EventTransport {
@@ -49,10 +62,30 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
   const subscriptions = new Set<Subscription>();
   let closed = false;
 
+  const signalOf = (): Group['changed'] => {
+    let notify!: () => void;
+    const promise = new Promise<void>((resolve) => (notify = resolve));
+    return { promise, notify };
+  };
+  const groupOf = (groupId: string): Group => {
+    let group = groups.get(groupId);
+    if (group === undefined) {
+      group = { members: [], durableTopics: new Set(options.durableGroups?.[groupId] ?? []), changed: signalOf(), chains: new Map() };
+      groups.set(groupId, group);
+    }
+    return group;
+  };
+  for (const groupId of Object.keys(options.durableGroups ?? {})) groupOf(groupId);
+
   const handleOne = async (groupId: string, group: Group, message: ReceivedMessage): Promise<void> => {
-    const member = group.members.find((m) => m.active && m.topics.has(message.topic));
-    if (member === undefined) {
-      throw new Error(`consumer group ${groupId} stopped before handling ${message.topic}@${message.offset}`);
+    const pick = () => group.members.find((m) => m.active && m.topics.has(message.topic));
+    let member = pick();
+    while (member === undefined) {
+      if (closed || !group.durableTopics.has(message.topic)) {
+        throw new Error(`consumer group ${groupId} stopped before handling ${message.topic}@${message.offset}`);
+      }
+      await group.changed.promise; // a durable group: wait for a member to subscribe
+      member = pick();
     }
     // Each group gets its own header object, so one handler's changes cannot leak into another's.
     const delivery = member.handler({ ...message, headers: { ...message.headers } });
@@ -99,7 +132,7 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
         timestamp,
       }));
       const deliveries = [...groups.entries()]
-        .filter(([, group]) => group.members.some((m) => m.active && m.topics.has(topic)))
+        .filter(([, group]) => group.durableTopics.has(topic) || group.members.some((m) => m.active && m.topics.has(topic)))
         .map(([groupId, group]) => enqueue(groupId, group, topic, received));
       // An abort stops the wait only; consumers already handling the messages finish.
       const results = await raceAbort(Promise.allSettled(deliveries), signal);
@@ -113,10 +146,12 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
       if (fromTimestamp !== undefined) {
         logger.warn({ groupId, fromTimestamp }, 'the in-process bus keeps no history; fromTimestamp is ignored');
       }
-      const group = groups.get(groupId) ?? { members: [], chains: new Map<string, Promise<void>>() };
-      groups.set(groupId, group);
+      const group = groupOf(groupId);
       const member: Member = { topics: new Set(topics), handler, inFlight: new Set(), active: true };
       group.members.push(member);
+      const { notify } = group.changed;
+      group.changed = signalOf();
+      notify();
       const subscription: Subscription = {
         async stop() {
           member.active = false;
@@ -132,6 +167,7 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
 
     async close() {
       closed = true;
+      for (const group of groups.values()) group.changed.notify(); // durable waiters give up
       await Promise.all([...subscriptions].map((s) => s.stop()));
     },
   };

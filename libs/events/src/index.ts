@@ -34,7 +34,7 @@ export {
   type TraceContext,
 } from './outbox.js';
 export type { EventTransport, ReceivedMessage, SubscribeOptions, Subscription, TransportMessage } from './transport.js';
-export { createKafkaTransport, type KafkaTransportOptions, normalizeHeaders } from './kafka-transport.js';
+export { createKafkaTransport, type KafkaTransportOptions, normalizeHeaders, translateKafkaError } from './kafka-transport.js';
 export { createInProcessTransport, type InProcessTransportOptions } from './in-process-transport.js';
 export { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './relay.js';
 export {

@@ -1,5 +1,5 @@
 import { type Admin, type Consumer, type IHeaders, Kafka, type logCreator, logLevel, Partitioners, type Producer } from 'kafkajs';
-import { delay } from '@jamey/core';
+import { delay, dependencyUnavailable, isJameyError } from '@jamey/core';
 import { type Logger, raceAbort } from '@jamey/data';
 import type { EventTransport, ReceivedMessage, Subscription } from './transport.js';
 
@@ -15,6 +15,15 @@ export interface KafkaTransportOptions {
   replicationFactor?: number;
   /** Consumer session timeout in milliseconds (default 30000). */
   sessionTimeoutMs?: number;
+  /**
+   * Longest a consumer fetch waits for new messages, in milliseconds (default 500). Stopping a
+   * subscription waits for the fetch in flight, so this bounds how long `stop()` takes.
+   */
+  maxWaitTimeMs?: number;
+  /** Retries of a failed broker request before giving up (kafkajs default 5). */
+  retries?: number;
+  /** Timeout of a new broker connection, in milliseconds (kafkajs default 1000). */
+  connectTimeoutMs?: number;
 }
 
 /** kafkajs header values are Buffers, strings or arrays of them; handlers get plain strings. */
@@ -40,6 +49,35 @@ function kafkaLogger(logger: Logger): logCreator {
 }
 
 const TOPIC_READY_TIMEOUT_MS = 30_000;
+
+const UNAVAILABLE_ERRORS = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSNumberOfRetriesExceeded',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSLockTimeout',
+  'KafkaJSNonRetriableError',
+]);
+
+/**
+ * Broker connectivity failures become `DEPENDENCY_UNAVAILABLE` (dependency `kafka`), like the
+ * database's; anything else (a protocol error such as an invalid topic) is returned unchanged.
+ */
+export function translateKafkaError(error: unknown): unknown {
+  if (isJameyError(error) || !(error instanceof Error)) return error;
+  const retriable = (error as { retriable?: boolean }).retriable === true;
+  const connection = UNAVAILABLE_ERRORS.has(error.name) && (error.name !== 'KafkaJSNonRetriableError' || /connect|broker/i.test(error.message));
+  return retriable || connection ? dependencyUnavailable('kafka', error) : error;
+}
+
+async function translated<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    throw translateKafkaError(error);
+  }
+}
 
 /** Waits until every partition of `topics` has a leader, so the first send or join succeeds. */
 async function waitForTopics(client: Admin, topics: string[], signal?: AbortSignal): Promise<void> {
@@ -88,12 +126,14 @@ function lazily<T>(create: () => Promise<T>): { get(): Promise<T>; peek(): Promi
  *   replays from there. The group must have no running members at that moment.
  */
 export function createKafkaTransport(options: KafkaTransportOptions): EventTransport {
-  const { logger, numPartitions = 3, replicationFactor = 1, sessionTimeoutMs = 30_000 } = options;
+  const { logger, numPartitions = 3, replicationFactor = 1, sessionTimeoutMs = 30_000, maxWaitTimeMs = 500 } = options;
   const kafka = new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,
     logLevel: logLevel.INFO,
     logCreator: kafkaLogger(logger),
+    ...(options.retries === undefined ? {} : { retry: { retries: options.retries } }),
+    ...(options.connectTimeoutMs === undefined ? {} : { connectionTimeout: options.connectTimeoutMs }),
   });
   const admin = lazily(async () => {
     const client: Admin = kafka.admin();
@@ -144,19 +184,21 @@ export function createKafkaTransport(options: KafkaTransportOptions): EventTrans
         }
         await waitForTopics(client, missing, signal);
       })();
-      await raceAbort(work, signal);
+      await translated(raceAbort(work, signal));
     },
 
     async send(topic, messages, signal) {
       if (messages.length === 0) return;
-      const client = await raceAbort(producer.get(), signal);
-      await raceAbort(
-        client.send({
-          topic,
-          acks: -1,
-          messages: messages.map((message) => ({ key: message.key, value: message.value, headers: message.headers })),
-        }),
-        signal,
+      const client = await translated(raceAbort(producer.get(), signal));
+      await translated(
+        raceAbort(
+          client.send({
+            topic,
+            acks: -1,
+            messages: messages.map((message) => ({ key: message.key, value: message.value, headers: message.headers })),
+          }),
+          signal,
+        ),
       );
     },
 
@@ -165,6 +207,7 @@ export function createKafkaTransport(options: KafkaTransportOptions): EventTrans
       const consumer: Consumer = kafka.consumer({
         groupId,
         sessionTimeout: sessionTimeoutMs,
+        maxWaitTimeInMs: maxWaitTimeMs,
         allowAutoTopicCreation: false,
       });
       await consumer.connect();

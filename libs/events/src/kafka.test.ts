@@ -216,7 +216,7 @@ describeWithInfra([TEST_DATABASE_URL, KAFKA_BROKERS], 'events over real Kafka an
 
     // Read the dead-letter topic back with a plain kafkajs consumer.
     const letters: KafkaMessage[] = [];
-    const reader = raw.consumer({ groupId: uniqueName('dlq-reader') });
+    const reader = raw.consumer({ groupId: uniqueName('dlq-reader'), maxWaitTimeInMs: 200 });
     await reader.connect();
     await reader.subscribe({ topics: [`${deadLetterTopicFor(groupId)}.${suffix}`], fromBeginning: true });
     await reader.run({ eachMessage: async ({ message }) => void letters.push(message) });
@@ -235,23 +235,17 @@ describeWithInfra([TEST_DATABASE_URL, KAFKA_BROKERS], 'events over real Kafka an
     const before = await publish(['p-1', 'p-2']);
     const got: ReceivedMessage[] = [];
     const collect = async (m: ReceivedMessage) => void got.push(m);
-    const t0 = Date.now();
     let subscription = await transport.subscribe({ groupId, topics: [TOPIC], fromBeginning: true, handler: collect });
-    console.log('subscribed', Date.now() - t0);
     await waitFor(() => got.some((m) => m.key === 'p-2'), { message: 'first batch' });
-    console.log('first batch', Date.now() - t0);
     const cut = Math.max(...got.filter((m) => m.key.startsWith('p-')).map((m) => m.timestamp)) + 1;
     await waitFor(() => Date.now() > cut, { message: 'the clock to pass the cut' });
     const after = await publish(['p-3', 'p-4']);
     await waitFor(() => got.some((m) => m.key === 'p-4'), { message: 'second batch' });
     await subscription.stop();
-    console.log('stopped', Date.now() - t0);
 
     got.length = 0;
     subscription = await transport.subscribe({ groupId, topics: [TOPIC], fromTimestamp: cut, handler: collect });
-    console.log('resubscribed', Date.now() - t0);
     await waitFor(() => got.filter((m) => m.key.startsWith('p-')).length >= 2, { message: 'replayed events' });
-    console.log('replayed', Date.now() - t0);
     await subscription.stop();
     const replayed = got.filter((m) => m.key.startsWith('p-')).map((m) => common.EventEnvelope.decode(m.value).id).sort();
     expect(replayed).toEqual(after.map((e) => e.id).sort());
@@ -264,5 +258,16 @@ describe('kafka header normalization', () => {
   it('turns Buffers, strings and repeated headers into strings', async () => {
     const { normalizeHeaders } = await import('./index.js');
     expect(normalizeHeaders({ a: Buffer.from('x'), b: 'y', c: [Buffer.from('1'), '2'], d: undefined })).toEqual({ a: 'x', b: 'y', c: '1,2' });
+  });
+});
+
+describe('kafka transport without a broker', () => {
+  it('reports an unreachable broker as DEPENDENCY_UNAVAILABLE', async () => {
+    const { createKafkaTransport: create } = await import('./index.js');
+    // Port 1 on loopback refuses connections.
+    const transport = create({ brokers: ['127.0.0.1:1'], clientId: 'unreachable', logger: silentLogger, retries: 0 });
+    const error = await transport.ensureTopics(['x']).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', details: { dependency: 'kafka' } });
+    await transport.close();
   });
 });

@@ -38,8 +38,9 @@ export interface Outbox {
   append<TData>(tx: Queryable, event: OutboxEvent<TData>, signal?: AbortSignal): Promise<common.EventEnvelope>;
 }
 
-/** Header names carried by every published event (besides `traceparent`/`tracestate`). */
+/** Header carrying the event id on every published event. */
 export const EVENT_ID_HEADER = 'x-event-id';
+/** Header carrying the event type on every published event. */
 export const EVENT_TYPE_HEADER = 'x-event-type';
 
 /** The Kafka headers for an envelope: its id and type, and its trace context when present. */

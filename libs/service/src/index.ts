@@ -7,4 +7,3 @@ export {
   createServiceKit,
   startServiceKit,
 } from './kit.js';
-export { exitOnSignals } from './process.js';

@@ -27,3 +27,12 @@ describe('call graph', () => {
     expect(new Set(ports).size).toBe(ports.length);
   });
 });
+
+describe('eventSubscriptions', () => {
+  it('lists the topics each consumer group reads', async () => {
+    const { eventSubscriptions } = await import('./index.js');
+    expect(eventSubscriptions()).toEqual({
+      audit: ['jamey.consciousness.events.v1', 'jamey.memory.events.v1', 'jamey.soul.events.v1'],
+    });
+  });
+});

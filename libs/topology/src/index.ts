@@ -80,3 +80,18 @@ export const EVENT_FLOWS: Readonly<Record<string, readonly ServiceName[]>> = Obj
   soul: ['audit'],
   consciousness: ['audit'],
 });
+
+/**
+ * The topics each consuming service subscribes to, keyed by the service, which is also its
+ * consumer group id. Derived from {@link EVENT_FLOWS}.
+ */
+export function eventSubscriptions(): Record<string, string[]> {
+  const subscriptions: Record<string, string[]> = {};
+  for (const [producer, consumers] of Object.entries(EVENT_FLOWS)) {
+    for (const consumer of consumers) {
+      (subscriptions[consumer] ??= []).push(eventTopic(producer as ServiceName));
+    }
+  }
+  for (const topics of Object.values(subscriptions)) topics.sort();
+  return subscriptions;
+}

@@ -1,6 +1,7 @@
 import { JameyError, type Clock, type IdGenerator } from '@jamey/core';
 import type { Database, Mutex } from '@jamey/data';
 import { catalog, type Outbox } from '@jamey/events';
+import { contextQuery } from './context-query.js';
 import { validatePerceiveInput, type PerceiveInput } from './perception-input.js';
 import {
   ConcurrencyConflictError,
@@ -88,8 +89,9 @@ export function createConsciousnessService(deps: ConsciousnessServiceDeps) {
       deadline: enrichmentDeadline(clock.now(), context.deadline, deps.dependencyBudgetMs),
       signal: context.signal,
     };
+    const query = contextQuery(input);
     const [recalled, trusted] = await Promise.allSettled([
-      deps.memory.recall(input, CONTEXT_MEMORY_LIMIT, options),
+      query === '' ? Promise.resolve([]) : deps.memory.recall(query, CONTEXT_MEMORY_LIMIT, options),
       entityId === undefined ? Promise.resolve(undefined) : deps.trust.trustOf(entityId, options),
     ]);
     // A caller that went away gets nothing recorded on its behalf.

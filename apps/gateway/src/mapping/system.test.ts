@@ -25,6 +25,6 @@ describe('system health mapping', () => {
   });
 
   it('rejects a status the gateway does not know', () => {
-    expect(() => systemHealthToJson({ status: 9, services: [] })).toThrow(/HealthStatus value 9/);
+    expect(() => systemHealthToJson({ status: 9 as pb.HealthStatus, services: [] })).toThrow(/HealthStatus value 9/);
   });
 });

@@ -36,6 +36,8 @@ export interface FakeDownstreams {
   readonly calls: RecordedCall[];
   /** Restores the default handlers and forgets recorded calls. */
   reset(): void;
+  /** Sets one downstream's `grpc.health.v1` status. */
+  setServing(name: Downstream, serving: boolean): void;
   /** Stops one downstream's server: calls to it now fail as unavailable. */
   stop(name: Downstream): Promise<void>;
   /** Stops every server. */
@@ -237,6 +239,9 @@ export async function startFakeDownstreams(clock: Clock = systemClock): Promise<
     reset() {
       Object.assign(handlers, defaultHandlers(clock));
       calls.length = 0;
+    },
+    setServing(name, serving) {
+      servers.get(name)?.setServing(serving);
     },
     async stop(name) {
       await servers.get(name)?.shutdown(0);

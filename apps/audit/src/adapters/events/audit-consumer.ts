@@ -37,9 +37,10 @@ export function toAuditEntry(event: ConsumedEvent): AuditEntry {
     traceparent: envelope.traceparent,
     dataSchema: envelope.dataSchema,
     dataJson: eventDataToJson(envelope) ?? null,
-    // The consumer hands over the decoded envelope only; re-encoding it is byte-identical for
-    // every envelope this version of Jamey writes (ts-proto encodes fields in field order and
-    // the envelope has no unknown fields). See the report: the raw bytes are wanted here.
+    // ConsumedEvent carries the decoded envelope, not the bytes that arrived. Re-encoding is
+    // byte-identical for every envelope Jamey's outbox writes (ts-proto encodes fields in order
+    // and this build knows every field); an envelope from a newer producer would lose unknown
+    // fields here. Switch to the raw message bytes once @jamey/events exposes them.
     envelope: common.EventEnvelope.encode(envelope).finish(),
     topic: event.topic,
   };
@@ -55,6 +56,8 @@ export interface AuditConsumerOptions {
   /** Replay every topic from the first event at or after this time (Kafka only). */
   readonly replayFrom?: Date | undefined;
   readonly onEvent?: EventsObserver | undefined;
+  /** Consumer group; its dead-letter topic is `jamey.<group>.dlq.v1`. Default {@link AUDIT_GROUP_ID}. */
+  readonly groupId?: string | undefined;
 }
 
 /**
@@ -66,7 +69,7 @@ export function createAuditConsumer(options: AuditConsumerOptions): EventConsume
   return createEventConsumer({
     db: options.db,
     transport: options.transport,
-    groupId: AUDIT_GROUP_ID,
+    groupId: options.groupId ?? AUDIT_GROUP_ID,
     topics: auditTopics(),
     logger: options.logger,
     clock: options.clock,

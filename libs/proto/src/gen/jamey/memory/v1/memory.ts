@@ -119,7 +119,7 @@ export interface GetMemoryResponse {
 }
 
 export interface SearchMemoriesRequest {
-  /** Free text, matched with PostgreSQL full-text search (websearch syntax). */
+  /** Free text, 1..1000 characters, matched with PostgreSQL full-text search (websearch syntax). */
   query: string;
   /** Restrict to one layer. UNSPECIFIED searches all. */
   layer: MemoryLayer;

@@ -1,13 +1,18 @@
-import type { Logger } from '@jamey/telemetry';
+/** What {@link exitOnSignals} logs through. */
+export interface ProcessLogger {
+  info(object: object, message: string): void;
+  error(object: object, message: string): void;
+}
 
 /**
  * Runs `stop` once on SIGTERM or SIGINT and exits 0 when it finishes. A second signal, or a
- * stop that outlasts `forceAfterMs`, force-exits with status 1 (the named fallback).
+ * stop that outlasts `forceAfterMs`, force-exits with status 1: the named fallback of
+ * STYLE.md §10. Only a process's `main.ts` calls this.
  */
-export function exitOnSignals(stop: () => Promise<void>, logger: Logger, forceAfterMs: number): void {
+export function exitOnSignals(stop: () => Promise<void>, logger: ProcessLogger, forceAfterMs: number): void {
   let stopping = false;
   const forceExit = (reason: string): never => {
-    logger.error(`forced exit: ${reason}`);
+    logger.error({ reason }, 'forced exit');
     process.exit(1);
   };
   const onSignal = (signal: NodeJS.Signals): void => {

@@ -1,0 +1,78 @@
+/** startGateway: the public API, the admin server and its readiness over every downstream, shutdown. */
+import { createLogger } from '@jamey/telemetry';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadGatewayConfig } from './config.js';
+import { startGateway, type RunningGateway } from './service.js';
+import { startFakeDownstreams, type FakeDownstreams } from './testing/fake-downstreams.js';
+
+let fakes: FakeDownstreams;
+let gateway: RunningGateway;
+
+interface Readiness {
+  status: string;
+  checks: { name: string; ok: boolean; error?: string }[];
+}
+
+beforeAll(async () => {
+  fakes = await startFakeDownstreams();
+  const config = loadGatewayConfig({
+    JAMEY_BIND_HOST: '127.0.0.1',
+    GATEWAY_PORT: '0',
+    GATEWAY_ADMIN_PORT: '0',
+    GATEWAY_READINESS_TIMEOUT_MS: '1000',
+    ...Object.fromEntries(Object.entries(fakes.addresses).map(([name, address]) => [`${name.toUpperCase()}_ADDRESS`, address])),
+  });
+  gateway = await startGateway({ config, logger: createLogger({ service: 'gateway', level: 'silent' }) });
+});
+afterAll(async () => {
+  await gateway?.stop();
+  await fakes?.close();
+});
+
+const admin = (path: string) => fetch(`http://127.0.0.1:${gateway.adminPort}${path}`);
+
+describe('startGateway', () => {
+  it('serves the public API on its port', async () => {
+    const response = await fetch(`http://127.0.0.1:${gateway.port}/v1/system/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: 'serving' });
+  });
+
+  it('is live and ready when every downstream is serving, with one check each', async () => {
+    expect((await admin('/healthz')).status).toBe(200);
+    const response = await admin('/readyz');
+    const body = (await response.json()) as Readiness;
+    expect(response.status).toBe(200);
+    expect(body.checks.map((c) => c.name).sort()).toEqual(['audit', 'consciousness', 'memory', 'soul', 'telemetry']);
+    expect(body.checks.every((c) => c.ok)).toBe(true);
+  });
+
+  it('records request metrics by route template', async () => {
+    await fetch(`http://127.0.0.1:${gateway.port}/v1/entities/nobody`);
+    // Errors raised while routing skip Fastify's hooks (so go unmeasured) but still answer.
+    expect((await fetch(`http://127.0.0.1:${gateway.port}/v1/entities/%E0%A4%A`)).status).toBe(400);
+    const text = await (await admin('/metrics')).text();
+    expect(text).toMatch(/http_server_request_duration_seconds_count\{[^}]*route="\/v1\/entities\/:id"[^}]*status_code="404"[^}]*\} 1/);
+    expect(text).not.toContain('/v1/entities/nobody');
+  });
+
+  it('is not ready when a downstream is down or not serving, and explains each failing check', async () => {
+    fakes.setServing('audit', false);
+    await fakes.stop('soul');
+    const response = await admin('/readyz');
+    expect(response.status).toBe(503);
+    const body = (await response.json()) as Readiness;
+    const failing = Object.fromEntries(body.checks.filter((c) => !c.ok).map((c) => [c.name, c.error]));
+    expect(Object.keys(failing).sort()).toEqual(['audit', 'soul']);
+    expect(failing['soul']).toMatch(new RegExp(`^soul at ${fakes.addresses.soul} is UNREACHABLE`));
+    expect(failing['audit']).toBe(`audit at ${fakes.addresses.audit} is NOT_SERVING`);
+  });
+
+  it('stops: both ports close; stop is idempotent', async () => {
+    const first = gateway.stop();
+    const second = gateway.stop();
+    await Promise.all([first, second]);
+    await expect(fetch(`http://127.0.0.1:${gateway.port}/v1/system/health`)).rejects.toThrow();
+    await expect(admin('/healthz')).rejects.toThrow();
+  });
+});
