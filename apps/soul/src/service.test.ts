@@ -4,16 +4,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isJameyError, systemClock, type ErrorCode } from '@jamey/core';
 import { createTestSchema, describeWithInfra, type TestSchema } from '@jamey/data/testing';
+import { createEventLog, type EventLog } from '@jamey/events/testing';
 import { soul as pb } from '@jamey/proto';
 import { createRpcClient, type PromiseClient } from '@jamey/rpc';
 import type { RunningService } from '@jamey/service';
 import { INITIAL_TRUST, nextTrust } from './domain/trust.js';
 import { startSoulService } from './service.js';
-import { createSoulEventLog, type SoulEventLog } from './testing/event-log.js';
 
 interface Harness {
   client: PromiseClient<typeof pb.SoulServiceService>;
-  events: SoulEventLog;
+  events: EventLog<'soul'>;
 }
 
 /** Expects `call` to fail with `code` and, for INVALID_ARGUMENT, the ErrorInfo field. */
@@ -48,7 +48,7 @@ function soulServiceSuite(openDatabaseUrl: () => Promise<{ url: string; cleanup:
   beforeAll(async () => {
     const database = await openDatabaseUrl();
     cleanup = database.cleanup;
-    const { transport, log } = await createSoulEventLog();
+    const { transport, log } = await createEventLog({ source: 'soul' });
     h.events = log;
     running = await startSoulService({
       settings: {

@@ -22,3 +22,11 @@ describe('createIdGenerator', () => {
     expect(a()).toBe(b());
   });
 });
+
+describe('assertStorableText', () => {
+  it('rejects NUL and names the field, and accepts other control characters', async () => {
+    const { assertStorableText } = await import('./text.js');
+    expect(() => assertStorableText('note', 'a\u0000b')).toThrow(/note must not contain NUL/);
+    expect(() => assertStorableText('note', 'tab\tnewline\n')).not.toThrow();
+  });
+});

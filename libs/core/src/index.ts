@@ -15,3 +15,4 @@ export {
 } from './errors.js';
 export { throwIfAborted, delay } from './abort.js';
 export { type ProcessLogger, exitOnSignals } from './process.js';
+export { assertStorableText } from './text.js';

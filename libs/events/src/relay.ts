@@ -169,10 +169,17 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       woken = false;
       return Promise.resolve();
     }
+    // The poll timer gets its own signal, cancelled as soon as the wait ends: a wake-up must
+    // not leave a timer and an abort listener on the relay's long-lived signal behind.
+    const timer = new AbortController();
+    const stopTimer = (): void => timer.abort();
+    signal.addEventListener('abort', stopTimer, { once: true });
     return new Promise<void>((resolve) => {
       wakeUp = resolve;
-      delay(ms, signal).then(resolve, resolve);
+      delay(ms, timer.signal).then(resolve, resolve);
     }).finally(() => {
+      timer.abort();
+      signal.removeEventListener('abort', stopTimer);
       wakeUp = undefined;
       woken = false;
     });

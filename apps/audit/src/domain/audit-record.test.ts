@@ -57,4 +57,8 @@ describe('validateFilter', () => {
   it('rejects oversized text filters', () => {
     expect(fieldOf(() => validateFilter({ subject: 'x'.repeat(257) }))).toBe('subject');
   });
+
+  it('rejects NUL in text filters, naming the field', () => {
+    expect(fieldOf(() => validateFilter({ type: 'memory.\u0000' }))).toBe('type');
+  });
 });

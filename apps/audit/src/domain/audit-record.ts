@@ -1,4 +1,4 @@
-import { invalidArgument } from '@jamey/core';
+import { assertStorableText, invalidArgument } from '@jamey/core';
 
 /** One event as the audit log keeps it. */
 export interface AuditRecord {
@@ -49,6 +49,7 @@ export function validateFilter(filter: RecordFilter): RecordFilter {
   const text = (field: 'type' | 'source' | 'subject'): string | undefined => {
     const value = filter[field]?.trim();
     if (value === undefined || value === '') return undefined;
+    assertStorableText(field, value);
     if (value.length > AUDIT_LIMITS.filterMaxChars) {
       throw invalidArgument(field, `${field} must be at most ${AUDIT_LIMITS.filterMaxChars} characters`);
     }

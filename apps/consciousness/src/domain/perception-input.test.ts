@@ -46,3 +46,10 @@ describe('validatePerceiveInput', () => {
     expect(fieldOf({ ...valid, ...patch })).toBe(field);
   });
 });
+
+describe('text Postgres cannot store', () => {
+  it('rejects NUL in input and source, naming the field', () => {
+    expect(fieldOf({ ...valid, input: 'a\u0000b' })).toBe('input');
+    expect(fieldOf({ ...valid, source: 'c\u0000' })).toBe('source');
+  });
+});

@@ -1,4 +1,4 @@
-import { invalidArgument } from '@jamey/core';
+import { assertStorableText, invalidArgument } from '@jamey/core';
 
 /** Limits on a perception request. */
 export const PERCEPTION_LIMITS = Object.freeze({
@@ -37,11 +37,13 @@ export interface ValidPerceiveInput {
 export function validatePerceiveInput(request: PerceiveInput): ValidPerceiveInput {
   const input = request.input.trim();
   if (input.length === 0) throw invalidArgument('input', 'input must not be empty');
+  assertStorableText('input', input);
   if (input.length > PERCEPTION_LIMITS.inputMaxChars) {
     throw invalidArgument('input', `input must be at most ${PERCEPTION_LIMITS.inputMaxChars} characters`);
   }
   const source = request.source.trim();
   if (source.length === 0) throw invalidArgument('source', 'source must not be empty');
+  assertStorableText('source', source);
   if (source.length > PERCEPTION_LIMITS.sourceMaxChars) {
     throw invalidArgument('source', `source must be at most ${PERCEPTION_LIMITS.sourceMaxChars} characters`);
   }

@@ -4,8 +4,8 @@ import { catalog, type Outbox } from '@jamey/events';
 import {
   decodeCursor,
   encodeCursor,
-  MEMORY_LIMITS,
   pageSize,
+  validateQuery,
   validateStoreInput,
   type Memory,
   type MemoryLayer,
@@ -60,7 +60,8 @@ export function createMemoryService(deps: MemoryServiceDeps) {
       const memory: Memory = { id: ids(), ...valid, createdAt: new Date(clock.now()) };
       await db.transaction(async (tx) => {
         await repository.insert(tx, memory, signal);
-        await outbox.append(tx, { definition: catalog['memory.encoded'], subject: memory.id, data: { memory: toProtoMemory(memory) } });
+        const event = { definition: catalog['memory.encoded'], subject: memory.id, data: { memory: toProtoMemory(memory) } };
+        await outbox.append(tx, event, signal);
       }, signal);
       deps.onEventsCommitted();
       return memory;
@@ -78,11 +79,7 @@ export function createMemoryService(deps: MemoryServiceDeps) {
       request: { query: string; layer?: MemoryLayer | undefined; pageSize: number; pageToken: string },
       signal?: AbortSignal,
     ): Promise<SearchPage> {
-      const text = request.query.trim();
-      if (text.length === 0) throw invalidArgument('query', 'query must not be empty');
-      if (text.length > MEMORY_LIMITS.queryMaxChars) {
-        throw invalidArgument('query', `query must be at most ${MEMORY_LIMITS.queryMaxChars} characters`);
-      }
+      const text = validateQuery(request.query);
       const limit = pageSize(request.pageSize);
       const after = decodeCursor(request.pageToken);
       const rows = await repository.search({ text, layer: request.layer, after, limit: limit + 1 }, signal);
@@ -97,7 +94,7 @@ export function createMemoryService(deps: MemoryServiceDeps) {
       const memoryId = requireId(id);
       const deleted = await db.transaction(async (tx) => {
         if (!(await repository.delete(tx, memoryId, signal))) return false;
-        await outbox.append(tx, { definition: catalog['memory.deleted'], subject: memoryId, data: { memoryId } });
+        await outbox.append(tx, { definition: catalog['memory.deleted'], subject: memoryId, data: { memoryId } }, signal);
         return true;
       }, signal);
       if (!deleted) throw notFound('memory', id);

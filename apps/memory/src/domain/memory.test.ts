@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JameyError } from '@jamey/core';
-import { decodeCursor, encodeCursor, MEMORY_LIMITS, pageSize, validateStoreInput } from './memory.js';
+import { decodeCursor, encodeCursor, MEMORY_LIMITS, pageSize, validateQuery, validateStoreInput } from './memory.js';
 
 function fieldOf(fn: () => unknown): string | undefined {
   try {
@@ -30,6 +30,17 @@ describe('validateStoreInput', () => {
     expect(fieldOf(() => validateStoreInput({ content: 'x', tags: Array.from({ length: 33 }, (_, i) => `t${i}`) }))).toBe('tags');
     expect(fieldOf(() => validateStoreInput({ content: 'x', importance: 1.5 }))).toBe('importance');
     expect(fieldOf(() => validateStoreInput({ content: 'x', importance: Number.NaN }))).toBe('importance');
+    expect(fieldOf(() => validateStoreInput({ content: 'a\u0000b' }))).toBe('content');
+    expect(fieldOf(() => validateStoreInput({ content: 'x', tags: ['a\u0000'] }))).toBe('tags');
+  });
+});
+
+describe('validateQuery', () => {
+  it('trims and names the field of a bad query', () => {
+    expect(validateQuery('  tea or coffee ')).toBe('tea or coffee');
+    expect(fieldOf(() => validateQuery(' '))).toBe('query');
+    expect(fieldOf(() => validateQuery('q'.repeat(MEMORY_LIMITS.queryMaxChars + 1)))).toBe('query');
+    expect(fieldOf(() => validateQuery('a\u0000b'))).toBe('query');
   });
 });
 
@@ -40,6 +51,9 @@ describe('cursors', () => {
     expect(decodeCursor('')).toBeUndefined();
     expect(fieldOf(() => decodeCursor('not-a-token'))).toBe('page_token');
     expect(fieldOf(() => decodeCursor(Buffer.from('{"a":1}').toString('base64url')))).toBe('page_token');
+    // The right shape, but not a position the service could have issued.
+    expect(fieldOf(() => decodeCursor(Buffer.from('[0.1,"not-a-uuid"]').toString('base64url')))).toBe('page_token');
+    expect(fieldOf(() => decodeCursor(Buffer.from(`[1e999,"${cursor.id}"]`).toString('base64url')))).toBe('page_token');
   });
 
   it('clamps page sizes', () => {

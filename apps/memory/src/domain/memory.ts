@@ -1,4 +1,4 @@
-import { invalidArgument } from '@jamey/core';
+import { assertStorableText, invalidArgument, isUuid } from '@jamey/core';
 
 /** The five layers of Jamey's holographic memory. */
 export const MEMORY_LAYERS = ['sensory', 'working', 'episodic', 'semantic', 'procedural'] as const;
@@ -43,18 +43,31 @@ export function validateStoreInput(input: StoreMemoryInput): Required<StoreMemor
   if (content.length > MEMORY_LIMITS.contentMaxChars) {
     throw invalidArgument('content', `content must be at most ${MEMORY_LIMITS.contentMaxChars} characters`);
   }
+  assertStorableText('content', content);
   const tags = [...new Set((input.tags ?? []).map((tag) => tag.trim()))];
   if (tags.length > MEMORY_LIMITS.maxTags) throw invalidArgument('tags', `at most ${MEMORY_LIMITS.maxTags} tags are allowed`);
   for (const tag of tags) {
     if (tag.length === 0 || tag.length > MEMORY_LIMITS.tagMaxChars) {
       throw invalidArgument('tags', `each tag must be 1..${MEMORY_LIMITS.tagMaxChars} characters`);
     }
+    assertStorableText('tags', tag);
   }
   const importance = input.importance ?? 0.5;
   if (!Number.isFinite(importance) || importance < 0 || importance > 1) {
     throw invalidArgument('importance', 'importance must be between 0 and 1');
   }
   return { content, layer: input.layer ?? 'episodic', tags, importance };
+}
+
+/** Validates and trims a search query (websearch syntax, checked by the database). */
+export function validateQuery(query: string): string {
+  const text = query.trim();
+  if (text.length === 0) throw invalidArgument('query', 'query must not be empty');
+  if (text.length > MEMORY_LIMITS.queryMaxChars) {
+    throw invalidArgument('query', `query must be at most ${MEMORY_LIMITS.queryMaxChars} characters`);
+  }
+  assertStorableText('query', text);
+  return text;
 }
 
 /** A position in a ranked search, carried between pages as an opaque token. */
@@ -73,7 +86,16 @@ export function decodeCursor(token: string, field = 'page_token'): SearchCursor 
   if (token === '') return undefined;
   try {
     const parsed: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'number' && typeof parsed[1] === 'string') {
+    // Every part reaches SQL as a typed parameter, so a forged token must fail here, as
+    // INVALID_ARGUMENT, rather than in a cast inside the query.
+    if (
+      Array.isArray(parsed) &&
+      parsed.length === 2 &&
+      typeof parsed[0] === 'number' &&
+      Number.isFinite(parsed[0]) &&
+      typeof parsed[1] === 'string' &&
+      isUuid(parsed[1])
+    ) {
       return { rank: parsed[0], id: parsed[1] };
     }
   } catch {

@@ -60,3 +60,10 @@ describe('validateNote', () => {
     expect(rejection(() => validateNote('n'.repeat(1001)))?.field).toBe('note');
   });
 });
+
+describe('text Postgres cannot store', () => {
+  it('rejects NUL in names and notes, naming the field', () => {
+    expect(rejection(() => validateName('Ada\u0000'))?.field).toBe('name');
+    expect(rejection(() => validateNote('hi\u0000'))?.field).toBe('note');
+  });
+});

@@ -1,4 +1,4 @@
-import { invalidArgument } from '@jamey/core';
+import { assertStorableText, invalidArgument } from '@jamey/core';
 
 /** One entity Jamey deals with, and its trust in it. */
 export interface Entity {
@@ -58,6 +58,7 @@ export function validateEntityId(id: string, field = 'id'): string {
 export function validateName(name: string): string {
   const trimmed = name.trim();
   if (trimmed.length === 0) throw invalidArgument('name', 'name must not be empty');
+  assertStorableText('name', trimmed);
   if (codePoints(trimmed) > SOUL_LIMITS.nameMaxChars) {
     throw invalidArgument('name', `name must be at most ${SOUL_LIMITS.nameMaxChars} characters`);
   }
@@ -67,6 +68,7 @@ export function validateName(name: string): string {
 /** Trims and checks an interaction note: up to 1000 characters, may be empty. @throws INVALID_ARGUMENT (`note`) */
 export function validateNote(note: string): string {
   const trimmed = note.trim();
+  assertStorableText('note', trimmed);
   if (codePoints(trimmed) > SOUL_LIMITS.noteMaxChars) {
     throw invalidArgument('note', `note must be at most ${SOUL_LIMITS.noteMaxChars} characters`);
   }
