@@ -17,3 +17,4 @@ export * as rpcStatus from './gen/google/rpc/status.js';
 export * as rpcErrorDetails from './gen/google/rpc/error_details.js';
 export { Any } from './gen/google/protobuf/any.js';
 export { descriptorSetBase64 } from './gen/descriptor-set.js';
+export { METHODS, type Idempotency } from './gen/methods.js';
