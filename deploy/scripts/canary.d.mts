@@ -1,0 +1,2 @@
+/** Types for canary.mjs (imported by tests/deploy). */
+export function planCanary(args: string[]): { values: string; commands: string[] };

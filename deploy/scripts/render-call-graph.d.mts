@@ -1,0 +1,22 @@
+/** Types for render-call-graph.mjs (imported by tests/deploy). */
+export interface GraphService {
+  protocol: 'grpc' | 'http';
+  ports: { main: number; admin: number };
+  grpcService: string | null;
+  retryableMethods: string[];
+  nonRetryableMethods: string[];
+  downstreams: string[];
+  callers: string[];
+  kafka: boolean;
+  database: boolean;
+}
+export interface CallGraphFile {
+  comment: string;
+  services: Record<string, GraphService>;
+  edges: { from: string; to: string }[];
+  healthChecks: { from: string; to: string }[];
+}
+export const CALL_GRAPH_FILE: string;
+export function readProtoMethods(protoDir?: string): Record<string, { retryable: string[]; nonRetryable: string[] }>;
+export function renderCallGraph(topo?: unknown, protoDir?: string): CallGraphFile;
+export function callGraphText(graph?: CallGraphFile): string;

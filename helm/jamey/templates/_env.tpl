@@ -1,0 +1,62 @@
+{{/*
+The plain environment of one service (ConfigMap data): exactly the variables its
+apps/<service>/src/config.ts reads. Input: dict "root" $ "s" <service>.
+*/}}
+{{- define "jamey.env" -}}
+{{- $root := .root -}}
+{{- $s := .s -}}
+{{- $p := $s.env_prefix -}}
+{{- $cfg := $s.config -}}
+JAMEY_BIND_HOST: "0.0.0.0"
+LOG_LEVEL: {{ $s.logLevel | quote }}
+SHUTDOWN_GRACE_MS: {{ int $s.shutdownGraceMs | quote }}
+JAMEY_HEAP_PERCENT: {{ int $s.heapPercent | quote }}
+{{ $p }}_PORT: {{ int $s.graph.ports.main | quote }}
+{{ $p }}_ADMIN_PORT: {{ int $s.graph.ports.admin | quote }}
+{{- if $s.graph.database }}
+{{ $p }}_DATABASE_POOL_SIZE: {{ int $root.Values.infrastructure.postgres.poolSize | quote }}
+{{- end }}
+{{- if $s.graph.kafka }}
+KAFKA_BROKERS: {{ include "jamey.kafkaBrokers" $root | quote }}
+{{- end }}
+{{- range $down := $s.graph.downstreams }}
+{{ upper $down }}_ADDRESS: {{ include "jamey.address" (dict "root" $root "name" $down) | quote }}
+{{- end }}
+{{- if eq $s.name "gateway" }}
+GATEWAY_DOWNSTREAM_TIMEOUT_MS: {{ int $cfg.downstreamTimeoutMs | quote }}
+GATEWAY_READINESS_TIMEOUT_MS: {{ int $cfg.readinessTimeoutMs | quote }}
+GATEWAY_BODY_LIMIT_BYTES: {{ int $cfg.bodyLimitBytes | quote }}
+{{- else if eq $s.name "consciousness" }}
+CONSCIOUSNESS_DEPENDENCY_BUDGET_MS: {{ int $cfg.dependencyBudgetMs | quote }}
+{{- else if eq $s.name "audit" }}
+AUDIT_CONSUMER_GROUP: {{ $cfg.consumerGroup | quote }}
+{{- with $cfg.replayFrom }}
+AUDIT_REPLAY_FROM: {{ . | quote }}
+{{- end }}
+{{- else if eq $s.name "telemetry" }}
+{{- /* Telemetry polls the health of every service it watches (call-graph.json healthChecks). */}}
+{{- $graph := include "jamey.graph" $root | fromJson }}
+{{- range $check := $graph.healthChecks }}
+{{- if and (eq $check.from "telemetry") (ne $check.to "gateway") }}
+{{ upper $check.to }}_ADDRESS: {{ include "jamey.address" (dict "root" $root "name" $check.to) | quote }}
+{{- end }}
+{{- end }}
+GATEWAY_ADMIN_URL: {{ printf "http://%s:%d" (include "jamey.host" (dict "root" $root "name" "gateway")) (int $graph.services.gateway.ports.admin) | quote }}
+TELEMETRY_POLL_INTERVAL_MS: {{ int $cfg.pollIntervalMs | quote }}
+TELEMETRY_CHECK_TIMEOUT_MS: {{ int $cfg.checkTimeoutMs | quote }}
+TELEMETRY_HISTORY_RETENTION_MS: {{ int $cfg.historyRetentionMs | quote }}
+{{- end }}
+{{- with $root.Values.infrastructure.tracing }}
+{{- if .enabled }}
+OTEL_SERVICE_NAME: {{ $s.name | quote }}
+OTEL_EXPORTER_OTLP_ENDPOINT: {{ .otlpEndpoint | quote }}
+OTEL_EXPORTER_OTLP_PROTOCOL: "grpc"
+OTEL_TRACES_SAMPLER: "parentbased_traceidratio"
+OTEL_TRACES_SAMPLER_ARG: {{ .samplerRatio | toString | quote }}
+OTEL_PROPAGATORS: "tracecontext,baggage"
+{{- end }}
+{{- end }}
+{{- range $key, $value := $s.env }}
+{{ $key }}: {{ $value | toString | quote }}
+{{- end }}
+{{- end -}}
