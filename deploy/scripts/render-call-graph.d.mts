@@ -17,6 +17,6 @@ export interface CallGraphFile {
   healthChecks: { from: string; to: string }[];
 }
 export const CALL_GRAPH_FILE: string;
-export function readProtoMethods(protoDir?: string): Record<string, { retryable: string[]; nonRetryable: string[] }>;
-export function renderCallGraph(topo?: unknown, protoDir?: string): CallGraphFile;
+export function readProtoMethods(methods?: Record<string, { service: string; method: string; idempotency: string }>): Record<string, { retryable: string[]; nonRetryable: string[] }>;
+export function renderCallGraph(topo?: unknown, methods?: Record<string, { service: string; method: string; idempotency: string }>): CallGraphFile;
 export function callGraphText(graph?: CallGraphFile): string;

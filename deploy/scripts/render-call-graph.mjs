@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Renders helm/jamey/files/call-graph.json from libs/topology (services, ports, CALL_GRAPH,
-// event flows) and from the protos (which gRPC methods are safe to retry). The chart cannot
+// event flows) and from the protos' idempotency levels (`METHODS` in @jamey/proto: which gRPC methods are safe to retry). The chart cannot
 // import TypeScript, so this file is its copy of the call graph; `--check` fails when the
 // committed file is stale, like `npm run proto:check`. Run `npm run build` first: outside
 // vitest, `@jamey/topology` resolves to its dist.
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { METHODS } from '@jamey/proto';
 import * as topology from '@jamey/topology';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -14,50 +15,28 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Where the chart keeps the rendered call graph. */
 export const CALL_GRAPH_FILE = join(root, 'helm/jamey/files/call-graph.json');
 
-function protoFiles(dir) {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return protoFiles(path);
-    return name.endsWith('.proto') ? [path] : [];
-  });
-}
-
 /**
- * Reads every `rpc` of every service in `protoDir`. A method is a read (safe to retry) when it
- * declares `option idempotency_level = NO_SIDE_EFFECTS` or `IDEMPOTENT`; every other method is
- * a write. @returns fully qualified service name -> { retryable, nonRetryable } (method names, sorted)
+ * The methods of every service, split by the `idempotency_level` the protos declare (read from
+ * the descriptor set that `npm run proto:generate` compiles into `METHODS`). A method is safe
+ * to retry when it is NO_SIDE_EFFECTS or IDEMPOTENT.
+ * @returns fully qualified service name -> { retryable, nonRetryable } (method names, sorted)
  */
-export function readProtoMethods(protoDir = join(root, 'proto')) {
+export function readProtoMethods(methods = METHODS) {
   const services = {};
-  for (const file of protoFiles(protoDir)) {
-    const text = readFileSync(file, 'utf8').replace(/\/\/[^\n]*/g, '');
-    const pkg = /^\s*package\s+([\w.]+)\s*;/m.exec(text)?.[1];
-    for (const service of text.matchAll(/service\s+(\w+)\s*\{/g)) {
-      const methods = { retryable: [], nonRetryable: [] };
-      // The service body ends at the first "}" at depth zero.
-      let depth = 1;
-      let end = service.index + service[0].length;
-      while (depth > 0 && end < text.length) {
-        if (text[end] === '{') depth += 1;
-        if (text[end] === '}') depth -= 1;
-        end += 1;
-      }
-      const body = text.slice(service.index + service[0].length, end - 1);
-      for (const rpc of body.matchAll(/rpc\s+(\w+)\s*\([^)]*\)\s*returns\s*\([^)]*\)\s*(\{[^}]*\}|;)/g)) {
-        const safe = /idempotency_level\s*=\s*(NO_SIDE_EFFECTS|IDEMPOTENT)/.test(rpc[2]);
-        (safe ? methods.retryable : methods.nonRetryable).push(rpc[1]);
-      }
-      methods.retryable.sort();
-      methods.nonRetryable.sort();
-      services[`${pkg}.${service[1]}`] = methods;
-    }
+  for (const { service, method, idempotency } of Object.values(methods)) {
+    const entry = (services[service] ??= { retryable: [], nonRetryable: [] });
+    (idempotency === 'IDEMPOTENCY_UNKNOWN' ? entry.nonRetryable : entry.retryable).push(method);
+  }
+  for (const entry of Object.values(services)) {
+    entry.retryable.sort();
+    entry.nonRetryable.sort();
   }
   return services;
 }
 
 /** The call graph as the chart reads it. Deterministic: same inputs, same bytes. */
-export function renderCallGraph(topo = topology, protoDir = join(root, 'proto')) {
-  const methods = readProtoMethods(protoDir);
+export function renderCallGraph(topo = topology, methodTable = METHODS) {
+  const methods = readProtoMethods(methodTable);
   const consumers = new Set(Object.values(topo.EVENT_FLOWS).flat());
   const services = {};
   for (const name of topo.SERVICE_NAMES) {
