@@ -1,4 +1,4 @@
-import { grpcAddress, loadConfig, millis, z, type Env } from '@jamey/config';
+import { flag, grpcAddress, loadConfig, millis, z, type Env } from '@jamey/config';
 import { kafkaEnvShape, serviceEnvShape, toServiceSettings, type ServiceSettings } from '@jamey/service';
 import { DEFAULT_PORTS } from '@jamey/topology';
 
@@ -15,6 +15,8 @@ export interface ConsciousnessConfig {
    * before recording without them. Default 1500 ms.
    */
   readonly dependencyBudgetMs: number;
+  /** `JAMEY_RPC_RETRIES`: whether calls to memory and soul are retried here. Default true. */
+  readonly rpcRetries: boolean;
 }
 
 /** Reads, validates and freezes the consciousness service's configuration. @throws ConfigError */
@@ -26,6 +28,7 @@ export function loadConsciousnessConfig(env: Env): ConsciousnessConfig {
       MEMORY_ADDRESS: grpcAddress(`127.0.0.1:${DEFAULT_PORTS.memory.main}`),
       SOUL_ADDRESS: grpcAddress(`127.0.0.1:${DEFAULT_PORTS.soul.main}`),
       CONSCIOUSNESS_DEPENDENCY_BUDGET_MS: millis(1500),
+      JAMEY_RPC_RETRIES: flag(true),
     }),
     env,
   );
@@ -35,5 +38,6 @@ export function loadConsciousnessConfig(env: Env): ConsciousnessConfig {
     memoryAddress: parsed.MEMORY_ADDRESS,
     soulAddress: parsed.SOUL_ADDRESS,
     dependencyBudgetMs: parsed.CONSCIOUSNESS_DEPENDENCY_BUDGET_MS,
+    rpcRetries: parsed.JAMEY_RPC_RETRIES,
   });
 }

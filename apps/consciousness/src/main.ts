@@ -14,6 +14,7 @@ const running = await startConsciousnessService({
   memoryAddress: config.memoryAddress,
   soulAddress: config.soulAddress,
   dependencyBudgetMs: config.dependencyBudgetMs,
+  rpcRetries: config.rpcRetries,
 });
 exitOnSignals(
   async () => {

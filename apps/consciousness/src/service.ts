@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { createMutex } from '@jamey/data';
 import { consciousness as pb, memory as memoryPb, soul as soulPb } from '@jamey/proto';
-import { createRpcClient } from '@jamey/rpc';
+import { createEdgePolicies, createRpcClient } from '@jamey/rpc';
 import {
   createServiceKit,
   startServiceKit,
@@ -9,7 +9,7 @@ import {
   type ServiceKitOptions,
   type Worker,
 } from '@jamey/service';
-import { GRPC_SERVICES } from '@jamey/topology';
+import { edgePolicy, GRPC_SERVICES } from '@jamey/topology';
 import { createConsciousnessHandlers } from './adapters/grpc/consciousness-handlers.js';
 import { createGrpcMemoryRecall, createGrpcTrustLookup } from './adapters/grpc/dependency-clients.js';
 import { createPgWorkspaceRepository } from './adapters/pg/workspace-repository.js';
@@ -26,15 +26,30 @@ export interface ConsciousnessServiceOptions extends Omit<ServiceKitOptions, 'mi
   readonly soulAddress: string;
   /** Most time a perception waits for memory and soul, in milliseconds. Default 1500. */
   readonly dependencyBudgetMs?: number;
+  /** Whether calls to memory and soul are retried here (`JAMEY_RPC_RETRIES`). Default true. */
+  readonly rpcRetries?: boolean;
 }
 
 /** Builds the consciousness service on a kit and starts it. Used by `main.ts` and the embedded host. */
 export async function startConsciousnessService(options: ConsciousnessServiceOptions): Promise<RunningService> {
-  const { memoryAddress, soulAddress, dependencyBudgetMs = 1500, ...kitOptions } = options;
+  const { memoryAddress, soulAddress, dependencyBudgetMs = 1500, rpcRetries = true, ...kitOptions } = options;
   const kit = await createServiceKit({ ...kitOptions, migrationsDir: consciousnessMigrationsDir });
   const clientOptions = { clock: kit.clock, defaultTimeoutMs: dependencyBudgetMs };
-  const memoryClient = createRpcClient(memoryPb.MemoryServiceService, { ...clientOptions, dependency: 'memory', address: memoryAddress });
-  const soulClient = createRpcClient(soulPb.SoulServiceService, { ...clientOptions, dependency: 'soul', address: soulAddress });
+  // Each edge's breaker, bulkhead, retries and timeouts come from the one policy table.
+  const policiesFor = (to: 'memory' | 'soul') =>
+    createEdgePolicies({ dependency: to, policy: edgePolicy({ from: 'consciousness', to }), clock: kit.clock, random: kit.random, retries: rpcRetries });
+  const memoryClient = createRpcClient(memoryPb.MemoryServiceService, {
+    ...clientOptions,
+    dependency: 'memory',
+    address: memoryAddress,
+    policies: policiesFor('memory'),
+  });
+  const soulClient = createRpcClient(soulPb.SoulServiceService, {
+    ...clientOptions,
+    dependency: 'soul',
+    address: soulAddress,
+    policies: policiesFor('soul'),
+  });
   // Stopped after the gRPC server has drained, so no in-flight perception loses its channels.
   const clients: Worker = {
     start() {},

@@ -1,7 +1,7 @@
-import type { Clock } from '@jamey/core';
+import type { Clock, RandomSource } from '@jamey/core';
 import { audit, consciousness, memory, soul, telemetry } from '@jamey/proto';
-import { createRpcClient, type PromiseClient } from '@jamey/rpc';
-import type { GrpcServiceName } from '@jamey/topology';
+import { createEdgePolicies, createRpcClient, type EdgePolicies, type PromiseClient } from '@jamey/rpc';
+import { edgePolicy, type GrpcServiceName } from '@jamey/topology';
 
 /** The gRPC service definition of every service the gateway calls (CALL_GRAPH: gateway → all). */
 export const DOWNSTREAM_DEFINITIONS = Object.freeze({
@@ -28,6 +28,21 @@ export interface GatewayClientsOptions {
   readonly clock: Clock;
   /** Budget of a call made without a deadline; requests always pass theirs. */
   readonly defaultTimeoutMs: number;
+  /** Each downstream's breaker, bulkhead, retry and timeout ({@link createGatewayPolicies}). */
+  readonly policies?: Readonly<Record<Downstream, EdgePolicies>>;
+}
+
+/**
+ * The resilience policies of every gateway edge, from the one policy table (`edgePolicy` in
+ * @jamey/topology). `retries: false` leaves retrying to the service mesh.
+ */
+export function createGatewayPolicies(options: { clock: Clock; random: RandomSource; retries: boolean }): Record<Downstream, EdgePolicies> {
+  return Object.fromEntries(
+    DOWNSTREAMS.map((name) => [
+      name,
+      createEdgePolicies({ dependency: name, policy: edgePolicy({ from: 'gateway', to: name }), ...options }),
+    ]),
+  ) as Record<Downstream, EdgePolicies>;
 }
 
 /** Creates a client per downstream. Channels connect lazily, so this never blocks. */
@@ -38,6 +53,7 @@ export function createGatewayClients(options: GatewayClientsOptions): GatewayCli
       address: options.addresses[name],
       clock: options.clock,
       defaultTimeoutMs: options.defaultTimeoutMs,
+      ...(options.policies ? { policies: options.policies[name] } : {}),
     });
   return Object.freeze({
     memory: client('memory'),

@@ -22,6 +22,7 @@ describe('loadGatewayConfig', () => {
       bodyLimitBytes: 1024 * 1024,
       logLevel: 'info',
       shutdownGraceMs: 10_000,
+      rpcRetries: true,
     });
   });
 

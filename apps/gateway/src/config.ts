@@ -1,4 +1,4 @@
-import { grpcAddress, loadConfig, logLevel, millis, port, z, type Env } from '@jamey/config';
+import { flag, grpcAddress, loadConfig, logLevel, millis, port, z, type Env } from '@jamey/config';
 import { DEFAULT_PORTS } from '@jamey/topology';
 import { DOWNSTREAMS, type Downstream } from './clients.js';
 
@@ -21,6 +21,11 @@ export interface GatewayConfig {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** How long in-flight requests may drain on shutdown, ms (`SHUTDOWN_GRACE_MS`, default 10000). */
   readonly shutdownGraceMs: number;
+  /**
+   * Whether the gateway retries idempotent calls itself (`JAMEY_RPC_RETRIES`, default true).
+   * The Helm chart turns it off when Istio retries the same calls, so retries never multiply.
+   */
+  readonly rpcRetries: boolean;
 }
 
 const addressVariable = (name: Downstream): string => `${name.toUpperCase()}_ADDRESS`;
@@ -36,6 +41,7 @@ function gatewayEnvShape() {
     GATEWAY_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
     LOG_LEVEL: logLevel(),
     SHUTDOWN_GRACE_MS: millis(10_000),
+    JAMEY_RPC_RETRIES: flag(true),
     ...Object.fromEntries(DOWNSTREAMS.map((name) => [addressVariable(name), grpcAddress(`127.0.0.1:${DEFAULT_PORTS[name].main}`)])),
   };
 }
@@ -55,5 +61,6 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     bodyLimitBytes: parsed['GATEWAY_BODY_LIMIT_BYTES'] as number,
     logLevel: parsed['LOG_LEVEL'] as GatewayConfig['logLevel'],
     shutdownGraceMs: parsed['SHUTDOWN_GRACE_MS'] as number,
+    rpcRetries: parsed['JAMEY_RPC_RETRIES'] as boolean,
   });
 }

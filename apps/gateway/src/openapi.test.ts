@@ -59,6 +59,7 @@ describe('GET /openapi.json', () => {
         'GET /v1/entities/{id}',
         'POST /v1/entities/{id}/interactions',
         'GET /v1/audit/records',
+        'GET /v1/system/degradation',
         'GET /v1/system/health',
       ].sort(),
     );

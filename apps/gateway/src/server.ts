@@ -13,6 +13,7 @@ import { consciousnessRoutes } from './routes/consciousness.js';
 import { entityRoutes } from './routes/entities.js';
 import { memoryRoutes } from './routes/memories.js';
 import { systemRoutes } from './routes/system.js';
+import type { DegradationJson } from './schemas/system.js';
 import { ProblemSchema } from './schemas/problem.js';
 import { createValidatorCompiler } from './validation.js';
 
@@ -29,6 +30,8 @@ export interface GatewayDeps {
   readonly version: string;
   /** When given, HTTP request metrics are recorded here. */
   readonly metrics?: Registry;
+  /** `/v1/system/degradation`: each downstream's level and breaker state. Default: none known. */
+  readonly degradation?: () => DegradationJson;
 }
 
 /** The public API's path prefix. */
@@ -95,7 +98,11 @@ export function buildGateway(deps: GatewayDeps) {
   app.register(consciousnessRoutes, { prefix: API_PREFIX, consciousness: deps.clients.consciousness });
   app.register(entityRoutes, { prefix: API_PREFIX, soul: deps.clients.soul });
   app.register(auditRoutes, { prefix: API_PREFIX, audit: deps.clients.audit });
-  app.register(systemRoutes, { prefix: API_PREFIX, telemetry: deps.clients.telemetry });
+  app.register(systemRoutes, {
+    prefix: API_PREFIX,
+    telemetry: deps.clients.telemetry,
+    degradation: deps.degradation ?? (() => ({ dependencies: [] })),
+  });
   return app;
 }
 

@@ -1,4 +1,5 @@
-import { systemClock, type Clock } from '@jamey/core';
+import { cryptoRandom, systemClock, type Clock, type RandomSource } from '@jamey/core';
+import { createDegradationManager } from '@jamey/resilience';
 import { checkHealth } from '@jamey/rpc';
 import {
   createHealth,
@@ -10,7 +11,7 @@ import {
   type Logger,
 } from '@jamey/telemetry';
 import { GRPC_SERVICES } from '@jamey/topology';
-import { closeGatewayClients, createGatewayClients, DOWNSTREAMS, type Downstream } from './clients.js';
+import { closeGatewayClients, createGatewayClients, createGatewayPolicies, DOWNSTREAMS, type Downstream } from './clients.js';
 import type { GatewayConfig } from './config.js';
 import { buildGateway } from './server.js';
 import { GATEWAY_VERSION } from './version.js';
@@ -20,6 +21,7 @@ export interface StartGatewayOptions {
   readonly config: GatewayConfig;
   readonly logger?: Logger;
   readonly clock?: Clock;
+  readonly random?: RandomSource;
 }
 
 /** A listening gateway. */
@@ -62,7 +64,10 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const { config } = options;
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ service: 'gateway', level: config.logLevel });
-  const clients = createGatewayClients({ addresses: config.downstreams, clock, defaultTimeoutMs: config.downstreamTimeoutMs });
+  const policies = createGatewayPolicies({ clock, random: options.random ?? cryptoRandom, retries: config.rpcRetries });
+  const degradation = createDegradationManager({ clock });
+  for (const name of DOWNSTREAMS) degradation.watch(name, policies[name].breaker);
+  const clients = createGatewayClients({ addresses: config.downstreams, clock, defaultTimeoutMs: config.downstreamTimeoutMs, policies });
   const metrics = createMetricsRegistry('gateway');
   const health = createHealth(clock);
   addDownstreamReadinessChecks(health, config.downstreams, config.readinessTimeoutMs);
@@ -74,6 +79,17 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     bodyLimitBytes: config.bodyLimitBytes,
     version: GATEWAY_VERSION,
     metrics,
+    degradation: () => {
+      const levels = degradation.levels();
+      return {
+        dependencies: DOWNSTREAMS.map((name) => ({
+          name,
+          level: levels[name] ?? 'full',
+          circuit: policies[name].breaker.state,
+          retryAfterMs: Math.ceil(policies[name].breaker.retryAfterMs),
+        })),
+      };
+    },
   });
 
   let admin: AdminServer | undefined;

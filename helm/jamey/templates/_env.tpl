@@ -22,6 +22,10 @@ KAFKA_BROKERS: {{ include "jamey.kafkaBrokers" $root | quote }}
 {{- range $down := $s.graph.downstreams }}
 {{ upper $down }}_ADDRESS: {{ include "jamey.address" (dict "root" $root "name" $down) | quote }}
 {{- end }}
+{{- if $s.graph.downstreams }}
+{{- /* Exactly one layer retries: the mesh when Istio is on, the application otherwise (docs/resilience.md). */}}
+JAMEY_RPC_RETRIES: {{ ternary "false" "true" (and $root.Values.istio.enabled (ne $root.Values.progressiveDelivery.mode "flagger")) | quote }}
+{{- end }}
 {{- if eq $s.name "gateway" }}
 GATEWAY_DOWNSTREAM_TIMEOUT_MS: {{ int $cfg.downstreamTimeoutMs | quote }}
 GATEWAY_READINESS_TIMEOUT_MS: {{ int $cfg.readinessTimeoutMs | quote }}

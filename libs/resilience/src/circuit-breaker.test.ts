@@ -166,6 +166,20 @@ describe('circuit breaker: consecutive strategy', () => {
     expect(d.breaker.state).toBe('closed');
   });
 
+  it('a call admitted before the breaker last changed state does not count', async () => {
+    const t = setup({ breakDuration: 1_000 });
+    const slow = defer<string>();
+    const old = t.breaker.execute(() => slow.promise);
+    await openBreaker(t);
+    t.clock.advance(1_000);
+    await t.succeed(); // half-open, then closed again
+    await t.fail();
+    await t.fail();
+    slow.reject(unavailable()); // would be the third consecutive failure
+    await old.catch(() => undefined);
+    expect(t.breaker.state).toBe('closed');
+  });
+
   it('does not count a call the caller aborted', async () => {
     const t = setup();
     await t.fail();
@@ -238,7 +252,13 @@ describe('circuit breaker: sampling strategy', () => {
     await t.fail();
     t.clock.advance(5_000);
     expect(t.breaker.stats().failures).toBe(3);
-    t.clock.advance(5_000); // the first bucket is now 10 s old
+    t.clock.advance(4_999);
+    expect(t.breaker.stats().failures).toBe(3);
+    t.clock.advance(1); // the first bucket is now 10 s old
+    expect(t.breaker.stats()).toEqual({ calls: 0, failures: 0, slow: 0 });
+    await t.fail();
+    await t.fail();
+    t.clock.advance(13_500); // a gap longer than the window: a bucket in another slot is stale too
     expect(t.breaker.stats()).toEqual({ calls: 0, failures: 0, slow: 0 });
     await t.fail();
     await t.succeed();
@@ -330,12 +350,16 @@ describe('circuit breaker: isolation, half-open wait, snapshots, tickets', () =>
     await expect(t.succeed()).rejects.toBeInstanceOf(BrokenCircuitError);
     expect(t.breaker.state).toBe('open');
     expect(t.opened.mock.calls[1]?.[0]).toMatchObject({ reason: 'half-open-timeout' });
-    // The hung probe finishing late changes nothing: its permit is stale.
+    t.clock.advance(BREAK_MS);
+    const next = defer<string>();
+    const nextProbe = t.breaker.execute(() => next.promise);
+    expect(t.breaker.state).toBe('half-open');
+    // The hung probe finishing late changes nothing: its permit is from an older half-open period.
     hung.resolve('late');
     await probe;
-    expect(t.breaker.state).toBe('open');
-    t.clock.advance(BREAK_MS);
-    await expect(t.succeed()).resolves.toBe('ok');
+    expect(t.breaker.state).toBe('half-open');
+    next.resolve('ok');
+    await nextProbe;
     expect(t.breaker.state).toBe('closed');
   });
 

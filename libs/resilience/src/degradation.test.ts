@@ -88,7 +88,7 @@ describe('degradation manager', () => {
 
   it('runs an operation with its registered fallback, marking degraded answers', async () => {
     const t = setup();
-    const fallback = vi.fn(({ level, error }: { level: string; error: unknown }) => ({ context: [], level, failed: error !== undefined }));
+    const fallback = vi.fn(({ level, error }: { level: string; error: unknown }) => ({ context: [] as string[], level, failed: error !== undefined }));
     const recall = t.manager.registerFallback('perceive.recall', { dependency: 'memory', fallback });
     await expect(recall.execute(() => ({ context: ['m1'], level: 'full', failed: false }))).resolves.toEqual({
       value: { context: ['m1'], level: 'full', failed: false },

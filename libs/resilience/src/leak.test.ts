@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 
 interface Sample {
   label: string;
@@ -24,6 +24,14 @@ interface Report {
 
 const LIB_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
+let running: ChildProcess | undefined;
+
+// Only after a failed or timed-out test: a passing run never kills its child.
+afterEach(() => {
+  if (running !== undefined && running.exitCode === null && running.signalCode === null) running.kill('SIGKILL');
+  running = undefined;
+});
+
 /** Runs test/leak-child.mjs in a fresh Node process and resolves when it exits by itself. */
 function runChild(): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -32,12 +40,13 @@ function runChild(): Promise<{ code: number | null; signal: NodeJS.Signals | nul
       ['--expose-gc', '--conditions=@jamey/source', '--import', './test/register-ts.mjs', 'test/leak-child.mjs'],
       { cwd: LIB_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    running = child;
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
-    // Nothing here ever kills the child: if it cannot exit by itself, the test times out.
+    // Nothing here kills the child: if it cannot exit by itself, the test times out (see afterEach).
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }

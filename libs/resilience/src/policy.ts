@@ -90,8 +90,8 @@ export const INVOKE_FN: Step = Object.freeze({
  * `wrap(a, b, c)`. `Alt` is the type a fallback adds to the result (`never` for the others).
  */
 export abstract class Policy<Alt = never> {
-  /** Phantom member carrying `Alt` for `wrap`'s type inference; never set. */
-  declare readonly __alternative?: Alt;
+  /** Phantom member carrying `Alt` for `wrap`'s type inference; never set (type-only). */
+  declare readonly __alternative: Alt;
 
   /**
    * Runs `fn` through this policy. `options` is the caller's signal, or `{ signal, deadline }`.

@@ -99,7 +99,7 @@ export class RetryPolicy extends Policy {
           delayMs = this.delayBeforeRetry(call, retry, delayMs, error);
           if (delayMs < 0) throw error;
         }
-        await sleep(this.scheduler, delayMs, undefined);
+        await sleep(this.scheduler, delayMs, call.scope !== undefined || call.callerSignal !== undefined ? call.signal : undefined);
       }
     } finally {
       call.attempt = firstAttempt;

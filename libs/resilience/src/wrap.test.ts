@@ -74,7 +74,7 @@ describe('wrap', () => {
     await expect(pipeline.execute(fn)).resolves.toBe('degraded');
     expect(fn).not.toHaveBeenCalled();
     isolation.release();
-    expectTypeOf(pipeline.execute(() => 1)).toEqualTypeOf<Promise<number | string>>();
+    expectTypeOf(pipeline.execute(() => 1)).toEqualTypeOf<Promise<number | 'degraded' | 'other'>>();
   });
 
   it('flattens nested pipelines; an empty one just runs the function', async () => {

@@ -1,5 +1,7 @@
 import { Client, credentials, Metadata, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
 import type { Clock } from '@jamey/core';
+import { METHODS } from '@jamey/proto';
+import type { EdgePolicies } from './edge-policy.js';
 import { fromGrpcError } from './status.js';
 
 /** Per-call options of a {@link PromiseClient} method. */
@@ -37,6 +39,12 @@ export interface RpcClientOptions {
   readonly clock: Clock;
   /** Budget for a call when the caller has no deadline of its own. Default 5000 ms. */
   readonly defaultTimeoutMs?: number;
+  /**
+   * The edge's resilience policies (`createEdgePolicies`). Idempotent methods (by their
+   * `idempotency_level`) run through `policies.idempotent`, all others through `policies.other`.
+   * Without them every call is a single attempt.
+   */
+  readonly policies?: EdgePolicies;
 }
 
 /**
@@ -48,37 +56,60 @@ export function createRpcClient<D extends ServiceDefinition>(definition: D, opti
     // Jamey's own resilience layer decides about retries; grpc-js must not multiply them.
     'grpc.enable_retries': 0,
     'grpc.keepalive_time_ms': 30_000,
+    // Reconnect soon after a callee comes back, so the breaker's trial call can succeed;
+    // grpc-js would otherwise back off for up to two minutes.
+    'grpc.initial_reconnect_backoff_ms': 250,
+    'grpc.max_reconnect_backoff_ms': 5_000,
   });
   const defaultTimeoutMs = options.defaultTimeoutMs ?? 5000;
   const methods: Record<string, unknown> = { close: () => client.close() };
+  // One attempt on the wire: carries the deadline and the signal, translates the failure.
+  const attempt = (
+    method: ServiceDefinition[string],
+    request: unknown,
+    deadline: number,
+    signal: AbortSignal | undefined,
+    metadataValues: Readonly<Record<string, string>> | undefined,
+  ): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      const metadata = new Metadata();
+      for (const [name, value] of Object.entries(metadataValues ?? {})) metadata.set(name, value);
+      const call = client.makeUnaryRequest(
+        method.path,
+        method.requestSerialize,
+        method.responseDeserialize,
+        request,
+        metadata,
+        { deadline },
+        (error: ServiceError | null, response?: unknown) => {
+          signal?.removeEventListener('abort', onAbort);
+          // A call the caller abandoned is the caller's doing, not the dependency's failure.
+          if (error && signal?.aborted) reject(signal.reason);
+          else if (error) reject(fromGrpcError(error, options.dependency));
+          else resolve(response);
+        },
+      );
+      const onAbort = (): void => call.cancel();
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+
   for (const [key, method] of Object.entries(definition)) {
-    methods[key] = (request: unknown, callOptions: RpcCallOptions = {}) =>
-      new Promise((resolve, reject) => {
-        const fallback = options.clock.now() + defaultTimeoutMs;
-        const deadline = callOptions.deadline === undefined ? fallback : Math.min(callOptions.deadline, fallback);
-        const metadata = new Metadata();
-        for (const [name, value] of Object.entries(callOptions.metadata ?? {})) metadata.set(name, value);
-        const signal = callOptions.signal;
-        if (signal?.aborted) {
-          reject(signal.reason);
-          return;
-        }
-        const call = client.makeUnaryRequest(
-          method.path,
-          method.requestSerialize,
-          method.responseDeserialize,
-          request,
-          metadata,
-          { deadline },
-          (error: ServiceError | null, response?: unknown) => {
-            signal?.removeEventListener('abort', onAbort);
-            if (error) reject(fromGrpcError(error, options.dependency));
-            else resolve(response);
-          },
-        );
-        const onAbort = (): void => call.cancel();
-        signal?.addEventListener('abort', onAbort, { once: true });
-      });
+    const idempotent = (METHODS as Record<string, { idempotency: string } | undefined>)[method.path]?.idempotency !== 'IDEMPOTENCY_UNKNOWN';
+    const policy = options.policies === undefined ? undefined : idempotent ? options.policies.idempotent : options.policies.other;
+    methods[key] = (request: unknown, callOptions: RpcCallOptions = {}) => {
+      const fallback = options.clock.now() + defaultTimeoutMs;
+      const deadline = callOptions.deadline === undefined ? fallback : Math.min(callOptions.deadline, fallback);
+      if (policy === undefined) return attempt(method, request, deadline, callOptions.signal, callOptions.metadata);
+      return policy.execute(
+        // The policy tightens the deadline per attempt and aborts its signal on timeout.
+        (context) => attempt(method, request, Math.min(deadline, context.deadline), context.signal, callOptions.metadata),
+        callOptions.signal === undefined ? { deadline } : { deadline, signal: callOptions.signal },
+      );
+    };
   }
   return methods as PromiseClient<D>;
 }

@@ -9,3 +9,4 @@ export {
 export { type PromiseClient, type RpcCallOptions, type RpcClientOptions, createRpcClient } from './client.js';
 export { type ErrorLogger, toGrpcStatus, fromGrpcError, readErrorInfo, isTransientGrpcCode } from './status.js';
 export { checkHealth, type HealthCheckResult } from './health-client.js';
+export { createEdgePolicies, type EdgePolicies, type EdgePolicyOptions } from './edge-policy.js';

@@ -36,3 +36,26 @@ describe('eventSubscriptions', () => {
     });
   });
 });
+
+describe('edgePolicy', () => {
+  it('gives every edge a policy whose attempts fit inside the caller budget', async () => {
+    const { edgePolicy } = await import('./index.js');
+    for (const edge of CALL_GRAPH) {
+      const policy = edgePolicy(edge);
+      expect(policy.attemptTimeoutMs * policy.maxAttempts, `${edge.from}->${edge.to}`).toBeLessThan(policy.budgetMs);
+      expect(policy.maxAttempts).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  it('nests budgets: what consciousness spends on memory and soul fits in the gateway budget for a perception', async () => {
+    const { edgePolicy } = await import('./index.js');
+    const outer = edgePolicy({ from: 'gateway', to: 'consciousness' });
+    const inner = edgePolicy({ from: 'consciousness', to: 'memory' });
+    expect(inner.budgetMs).toBeLessThan(outer.budgetMs);
+  });
+
+  it('refuses an edge outside the call graph', async () => {
+    const { edgePolicy } = await import('./index.js');
+    expect(() => edgePolicy({ from: 'memory', to: 'soul' })).toThrow(/not an edge/);
+  });
+});

@@ -95,3 +95,66 @@ export function eventSubscriptions(): Record<string, string[]> {
   for (const topics of Object.values(subscriptions)) topics.sort();
   return subscriptions;
 }
+
+/**
+ * How a caller protects itself on one edge of the call graph. Read by the gRPC clients (the
+ * application layer) and rendered into the Helm chart, so both layers agree.
+ */
+export interface EdgePolicy {
+  /** The caller's whole budget for one call on this edge, in ms, retries included. */
+  readonly budgetMs: number;
+  /** Attempts for idempotent methods (NO_SIDE_EFFECTS, IDEMPOTENT); other methods get one. */
+  readonly maxAttempts: number;
+  /** Time one attempt of an idempotent method may take, in ms. `attemptTimeoutMs × maxAttempts < budgetMs`. */
+  readonly attemptTimeoutMs: number;
+  /** Breaker: opens when this share of calls fails or is slow (0..1) … */
+  readonly failureRateThreshold: number;
+  /** … over at least this many calls … */
+  readonly minimumThroughput: number;
+  /** … within this sliding time window, in ms. */
+  readonly windowMs: number;
+  /** A call slower than this counts as slow, in ms. */
+  readonly slowCallMs: number;
+  /** Stays open this long before admitting trial calls, in ms (backs off on repeated opens). */
+  readonly breakDurationMs: number;
+  /** Trial calls admitted while half-open. */
+  readonly halfOpenMaxCalls: number;
+  /** Bulkhead: calls in flight to this downstream, and calls that may queue for a slot. */
+  readonly maxConcurrent: number;
+  readonly maxQueue: number;
+}
+
+/**
+ * What a caller gives its downstream calls, in ms: the gateway's request budget, and the part of
+ * a perception consciousness spends on memory and soul. Kept equal to the defaults of
+ * `GATEWAY_DOWNSTREAM_TIMEOUT_MS` and `CONSCIOUSNESS_DEPENDENCY_BUDGET_MS`.
+ */
+export const CALLER_BUDGET_MS: Readonly<Partial<Record<ServiceName, number>>> = Object.freeze({
+  gateway: 5000,
+  consciousness: 1500,
+});
+
+const BASE_POLICY = {
+  failureRateThreshold: 0.5,
+  minimumThroughput: 5,
+  windowMs: 10_000,
+  breakDurationMs: 5_000,
+  halfOpenMaxCalls: 1,
+  maxConcurrent: 64,
+  maxQueue: 256,
+} as const;
+
+/**
+ * The policy of one edge, derived from {@link CALL_GRAPH} and {@link CALLER_BUDGET_MS}: three
+ * attempts from the gateway, two from consciousness (its budget is short), each attempt a
+ * little under an equal share of the budget so backoff fits too.
+ */
+export function edgePolicy(edge: CallEdge): EdgePolicy {
+  if (!CALL_GRAPH.some((e) => e.from === edge.from && e.to === edge.to)) {
+    throw new Error(`${edge.from} -> ${edge.to} is not an edge of the call graph`);
+  }
+  const budgetMs = CALLER_BUDGET_MS[edge.from] ?? 5000;
+  const maxAttempts = edge.from === 'gateway' ? 3 : 2;
+  const attemptTimeoutMs = Math.floor((budgetMs * 0.9) / maxAttempts);
+  return Object.freeze({ ...BASE_POLICY, budgetMs, maxAttempts, attemptTimeoutMs, slowCallMs: attemptTimeoutMs });
+}

@@ -233,3 +233,24 @@ describe('helm upgrade compatibility', () => {
     }
   });
 });
+
+describe('who retries', () => {
+  const retriesEnv = (objects: K8sObject[]): Record<string, string | undefined> =>
+    Object.fromEntries(
+      ofKind(objects, 'ConfigMap')
+        .filter((cm: any) => cm.data?.['JAMEY_RPC_RETRIES'] !== undefined || ['gateway', 'consciousness'].some((s) => cm.metadata.name === fullname(s)))
+        .map((cm: any) => [cm.metadata.name, cm.data?.['JAMEY_RPC_RETRIES']]),
+    );
+
+  it('leaves retries to Istio when it routes, and to the application otherwise, never both', () => {
+    for (const [name, expected] of [
+      ['default', 'false'],
+      ['istio-off', 'true'],
+      ['flagger', 'true'],
+    ] as const) {
+      const env = retriesEnv(get(name));
+      expect(Object.keys(env).sort(), name).toEqual([fullname('consciousness'), fullname('gateway')].sort());
+      for (const [configMap, value] of Object.entries(env)) expect(value, `${name} ${configMap}`).toBe(expected);
+    }
+  });
+});

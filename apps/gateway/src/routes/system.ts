@@ -3,15 +3,32 @@ import type { GatewayClients } from '../clients.js';
 import { systemHealthToJson } from '../mapping/system.js';
 import { described, NoQuery } from '../schemas/common.js';
 import { problemResponses } from '../schemas/problem.js';
-import { SystemHealthSchema } from '../schemas/system.js';
+import { DegradationSchema, SystemHealthSchema, type DegradationJson } from '../schemas/system.js';
 
 /** Options of {@link systemRoutes}. */
 export interface SystemRoutesOptions {
   readonly telemetry: GatewayClients['telemetry'];
+  /** The gateway's view of each downstream: degradation level and breaker state. */
+  readonly degradation: () => DegradationJson;
 }
 
 /** `/system/health`: every service's health as telemetry last saw it (TelemetryService). */
-export const systemRoutes: FastifyPluginAsyncTypebox<SystemRoutesOptions> = async (app, { telemetry }) => {
+export const systemRoutes: FastifyPluginAsyncTypebox<SystemRoutesOptions> = async (app, { telemetry, degradation }) => {
+  app.get(
+    '/system/degradation',
+    {
+      schema: {
+        operationId: 'getDegradation',
+        querystring: NoQuery,
+        summary: "Every downstream's degradation level and circuit breaker state, as the gateway sees them",
+        tags: ['system'],
+        response: { 200: described(DegradationSchema, 'The current levels.'), ...problemResponses() },
+      },
+    },
+    // Answered locally: it must work exactly when the downstreams do not.
+    async () => degradation(),
+  );
+
   app.get(
     '/system/health',
     {

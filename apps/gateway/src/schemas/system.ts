@@ -26,3 +26,28 @@ export const SystemHealthSchema = Type.Object(
   { additionalProperties: false, title: 'SystemHealth' },
 );
 export type SystemHealthJson = Static<typeof SystemHealthSchema>;
+
+/** Degradation levels (`DegradationLevel` in @jamey/resilience). */
+export const DEGRADATION_LEVELS = ['full', 'degraded', 'minimal', 'offline'] as const;
+
+/** Circuit breaker states. */
+export const CIRCUIT_STATES = ['closed', 'open', 'half-open', 'isolated'] as const;
+
+/** Response of `GET /v1/system/degradation`. */
+export const DegradationSchema = Type.Object(
+  {
+    dependencies: Type.Array(
+      Type.Object(
+        {
+          name: Type.String({ description: 'The downstream service.' }),
+          level: stringEnum(DEGRADATION_LEVELS, { description: 'full, degraded, minimal or offline.' }),
+          circuit: stringEnum(CIRCUIT_STATES, { description: "The gateway's breaker for this downstream." }),
+          retryAfterMs: Type.Integer({ minimum: 0, description: 'While open: ms until the breaker admits a trial call.' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false, title: 'Degradation' },
+);
+export type DegradationJson = Static<typeof DegradationSchema>;
