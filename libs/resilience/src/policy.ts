@@ -101,8 +101,11 @@ export abstract class Policy<Alt = never> {
     let signal: AbortSignal | undefined;
     let deadline = Infinity;
     if (options !== undefined) {
-      if (options instanceof AbortSignal) signal = options;
-      else {
+      // A signal from another realm fails `instanceof`; an ExecutionContext passed on as options
+      // (nesting by hand) has `signal` and `deadline` but no `addEventListener`.
+      if (options instanceof AbortSignal || typeof (options as Partial<AbortSignal>).addEventListener === 'function') {
+        signal = options as AbortSignal;
+      } else {
         signal = options.signal;
         deadline = options.deadline ?? Infinity;
       }
