@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { describeWithInfra } from '@jamey/data/testing';
+import { runMemoryChaos } from './chaos.js';
 import { runCrashRecovery, runJourney } from './scenario.js';
 import { startEmbeddedSystem, startRealSystem, type JameySystem } from './system.js';
 
 const INFRA = ['MEMORY_DATABASE_URL', 'SOUL_DATABASE_URL', 'CONSCIOUSNESS_DATABASE_URL', 'AUDIT_DATABASE_URL', 'TELEMETRY_DATABASE_URL', 'KAFKA_BROKERS'];
 
-function journeys(start: () => Promise<JameySystem>): void {
+function journeys(start: () => Promise<JameySystem>, chaos = false): void {
   let system: JameySystem;
   beforeAll(async () => {
     system = await start();
@@ -21,10 +22,16 @@ function journeys(start: () => Promise<JameySystem>): void {
   it('keeps audit exactly-once when the audit process is SIGKILLed mid-stream', async () => {
     await runCrashRecovery(system);
   }, 180_000);
+
+  if (chaos) {
+    it('trips the breaker when memory is SIGKILLed under load, serves degraded, and recovers', async () => {
+      await runMemoryChaos(system);
+    }, 180_000);
+  }
 }
 
 describeWithInfra(INFRA, 'end to end on real Postgres and Kafka, six processes', (infra) => {
-  journeys(() => startRealSystem(infra));
+  journeys(() => startRealSystem(infra), true);
 });
 
 describe('end to end in embedded mode (PGlite, in-process bus)', () => {

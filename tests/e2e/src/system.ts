@@ -12,6 +12,10 @@ export interface JameySystem {
   killAudit(): Promise<void>;
   /** Starts it again with the same data and ports, and waits until it is ready. */
   restartAudit(): Promise<void>;
+  /** Real mode only: SIGKILLs one service's process. */
+  killService(name: GrpcService): Promise<void>;
+  /** Real mode only: starts a killed service again on the same ports and data, and waits until ready. */
+  restartService(name: GrpcService): Promise<void>;
   /** Stops everything gracefully and checks every process exited 0. */
   stop(): Promise<void>;
   /** Recent output of every process, for failure messages. */
@@ -19,7 +23,7 @@ export interface JameySystem {
 }
 
 const GRPC_SERVICES = ['memory', 'soul', 'consciousness', 'audit', 'telemetry'] as const;
-type GrpcService = (typeof GRPC_SERVICES)[number];
+export type GrpcService = (typeof GRPC_SERVICES)[number];
 
 async function allocatePorts(): Promise<Record<GrpcService | 'gateway', { main: number; admin: number }>> {
   const entries = await Promise.all(
@@ -55,9 +59,13 @@ export async function startRealSystem(infra: Record<string, string>): Promise<Ja
     env[`${name.toUpperCase()}_DATABASE_URL`] = schema.url;
   }
   const processes = new Map<string, ServiceProcess>();
+  // Every process ever started, restarted ones included, so output() shows what killed ones said.
+  const history: ServiceProcess[] = [];
   const start = async (name: GrpcService | 'gateway'): Promise<void> => {
     const script = name === 'gateway' ? 'apps/gateway/dist/main.js' : `apps/${name}/dist/main.js`;
-    processes.set(name, await startProcess(name, script, env, `http://127.0.0.1:${ports[name].admin}/readyz`));
+    const started = await startProcess(name, script, env, `http://127.0.0.1:${ports[name].admin}/readyz`);
+    processes.set(name, started);
+    history.push(started);
   };
   try {
     // Audit first, so its consumer group exists before anything publishes; callees before callers.
@@ -76,6 +84,12 @@ export async function startRealSystem(infra: Record<string, string>): Promise<Ja
     async restartAudit() {
       await start('audit');
     },
+    async killService(name) {
+      await processes.get(name)!.stop('SIGKILL');
+    },
+    async restartService(name) {
+      await start(name);
+    },
     async stop() {
       const codes: string[] = [];
       for (const name of ['gateway', 'telemetry', 'consciousness', 'soul', 'memory', 'audit']) {
@@ -85,7 +99,7 @@ export async function startRealSystem(infra: Record<string, string>): Promise<Ja
       await Promise.all(schemas.map((s) => s.drop()));
       if (codes.length > 0) throw new Error(`unclean shutdown: ${codes.join(', ')}`);
     },
-    output: () => [...processes.values()].map((p) => `--- ${p.name} ---\n${p.output()}`).join('\n'),
+    output: () => history.map((p) => `--- ${p.name} ---\n${p.output()}`).join('\n'),
   };
 }
 
@@ -104,6 +118,12 @@ export async function startEmbeddedSystem(): Promise<JameySystem> {
     },
     async restartAudit() {
       host = await startProcess('jamey', 'apps/jamey/dist/main.js', env, readyUrl, 120_000);
+    },
+    killService() {
+      return Promise.reject(new Error('the embedded host runs every service in one process'));
+    },
+    restartService() {
+      return Promise.reject(new Error('the embedded host runs every service in one process'));
     },
     async stop() {
       const exit = await host.stop('SIGTERM');
