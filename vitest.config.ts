@@ -1,14 +1,18 @@
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // One vitest project per workspace package, named after the package, so that
 // `vitest run --project @jamey/memory` (each package's `test` target) runs just that one.
+// Relative to this file, not the working directory: each package's `test` script runs from
+// its own folder with `--root ../..`.
+const root = dirname(fileURLToPath(import.meta.url));
 const packages = ['libs', 'apps', 'tests', 'bench'].flatMap((group) =>
-  existsSync(group)
-    ? readdirSync(group, { withFileTypes: true })
-        .filter((entry) => entry.isDirectory() && existsSync(join(group, entry.name, 'package.json')))
-        .map((entry) => join(group, entry.name))
+  existsSync(join(root, group))
+    ? readdirSync(join(root, group), { withFileTypes: true })
+        .filter((entry) => entry.isDirectory() && existsSync(join(root, group, entry.name, 'package.json')))
+        .map((entry) => join(root, group, entry.name))
     : [],
 );
 

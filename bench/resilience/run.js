@@ -49,13 +49,31 @@ async function measure(impl, path, inFlight) {
   }
 }
 
-const versions = async (name) => JSON.parse(await readFile(join(HERE, 'node_modules', name, 'package.json'), 'utf8').catch(() => readFile(join(HERE, '..', '..', 'node_modules', name, 'package.json'), 'utf8'))).version;
+async function version(name) {
+  for (const root of [join(HERE, 'node_modules'), join(HERE, '..', '..', 'node_modules')]) {
+    const text = await readFile(join(root, name, 'package.json'), 'utf8').catch(() => undefined);
+    if (text !== undefined) return JSON.parse(text).version;
+  }
+  return 'not installed';
+}
+
+/** The comparison libraries this package's devDependencies install; a missing one's rows print "—". */
+const missing = ['cockatiel', 'opossum'].filter((name) => {
+  try {
+    import.meta.resolve(name);
+    return false;
+  } catch {
+    return true;
+  }
+});
+for (const name of missing) console.error(`${name} is not installed: bench/* must be an npm workspace (npm install at the root).`);
 
 const started = performance.now();
 const results = {};
 for (const [impl] of ROWS) {
   results[impl] = {};
-  for (const [path, inFlight] of CELLS) results[impl][`${path}/${inFlight}`] = await measure(impl, path, inFlight);
+  const skip = missing.includes(impl.split(':')[0]);
+  for (const [path, inFlight] of CELLS) results[impl][`${path}/${inFlight}`] = skip ? NaN : await measure(impl, path, inFlight);
 }
 
 const cellKeys = CELLS.map(([path, inFlight]) => `${path}/${inFlight}`);
@@ -71,7 +89,7 @@ const widths = header.map((_, i) => Math.max(header[i].length, ...lines.map((lin
 const format = (line) => line.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
 
 console.log(`@jamey/resilience per-call cost — Node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}`);
-console.log(`cockatiel ${await versions('cockatiel')}, opossum ${await versions('opossum')}; one fresh process per cell, median of 5 rounds`);
+console.log(`cockatiel ${await version('cockatiel')}, opossum ${await version('opossum')}; one fresh process per cell, median of 5 rounds`);
 console.log('"vs cockatiel" is cockatiel’s ns/call divided by this row’s for the same kind of policy: above 1× is cheaper.');
 console.log('');
 console.log(format(header));

@@ -8,7 +8,7 @@ const WARMUP_MS = 150;
 const ROUNDS = 5;
 const ROUND_MS = 50;
 
-const { call, close } = build(impl, path);
+const { call, close } = await build(impl, path);
 
 async function sequential(count) {
   if (path === 'success') {

@@ -3,6 +3,7 @@
 // retry: 3 retries, exponential backoff, only transient errors (the failure path's error is
 // permanent, so it is rethrown at once); timeout: 1 s, cooperative;
 // composition: retry(breaker(timeout)). opossum has no retry: its "composition" is breaker+timeout.
+// cockatiel and opossum are imported only by the scenarios that use them.
 import { cryptoRandom, systemClock } from '@jamey/core';
 import {
   createCircuitBreaker,
@@ -11,18 +12,6 @@ import {
   exponentialBackoff,
   wrap as ourWrap,
 } from '@jamey/resilience';
-import {
-  circuitBreaker,
-  ConsecutiveBreaker,
-  ExponentialBackoff,
-  handleAll,
-  handleWhen,
-  retry as cockatielRetry,
-  timeout as cockatielTimeout,
-  TimeoutStrategy,
-  wrap as cockatielWrap,
-} from 'cockatiel';
-import OpossumBreaker from 'opossum';
 
 /** The failure path's error: permanent (gRPC INTERNAL), allocated once so no run pays for a stack. */
 export const FAILURE = Object.assign(new Error('failed'), { code: 13 });
@@ -56,7 +45,18 @@ function ours(kind, path) {
   throw new Error(kind);
 }
 
-function cockatiel(kind, path) {
+async function cockatiel(kind, path) {
+  const {
+    circuitBreaker,
+    ConsecutiveBreaker,
+    ExponentialBackoff,
+    handleAll,
+    handleWhen,
+    retry: cockatielRetry,
+    timeout: cockatielTimeout,
+    TimeoutStrategy,
+    wrap: cockatielWrap,
+  } = await import('cockatiel');
   const breaker = () =>
     circuitBreaker(handleAll, { halfOpenAfter: 30_000, breaker: new ConsecutiveBreaker(path === 'failure' ? NEVER : 5) });
   const retry = () => cockatielRetry(handleWhen((error) => error !== FAILURE), { maxAttempts: 3, backoff: new ExponentialBackoff() });
@@ -74,7 +74,8 @@ function cockatiel(kind, path) {
   throw new Error(kind);
 }
 
-function opossum(kind, path, fn) {
+async function opossum(kind, path, fn) {
+  const { default: OpossumBreaker } = await import('opossum');
   const breaker = new OpossumBreaker(fn, {
     timeout: kind === 'composition' ? 1_000 : false,
     resetTimeout: 30_000,
@@ -93,7 +94,7 @@ function opossum(kind, path, fn) {
  * The call to measure for implementation `impl` on `path`, as `{ call, close? }`.
  * `call` returns a promise that settles like `await fn()` would.
  */
-export function build(impl, path) {
+export async function build(impl, path) {
   const fn = path === 'success' ? async () => 1 : async () => Promise.reject(FAILURE);
   const readsSignal = path === 'success' ? async ({ signal }) => (signal.aborted ? 0 : 1) : async ({ signal }) => Promise.reject(signal.aborted ? signal.reason : FAILURE);
   const [library, kind] = impl.split(':');
@@ -112,7 +113,7 @@ export function build(impl, path) {
       return { call: () => policy.execute(fn) };
     }
     case 'cockatiel': {
-      const policy = cockatiel(kind, path);
+      const policy = await cockatiel(kind, path);
       return { call: () => policy.execute(fn) };
     }
     case 'opossum':

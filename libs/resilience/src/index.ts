@@ -31,10 +31,9 @@ export {
   type CircuitBreakerEvents,
   type CircuitTicket,
   type IsolationHandle,
-  CircuitBreaker,
-  createCircuitBreaker,
   defaultOutcomeOf,
-} from './circuit-breaker.js';
+} from './circuit-breaker-options.js';
+export { CircuitBreaker, createCircuitBreaker } from './circuit-breaker.js';
 export { type RetryBudget, type RetryBudgetOptions, createRetryBudget } from './retry-budget.js';
 export { type RetryOptions, type RetryEvents, type GiveUpReason, RetryPolicy, createRetry, isRetryable } from './retry.js';
 export { type TimeoutOptions, type TimeoutEvents, type TimeoutStrategy, TimeoutPolicy, createTimeout } from './timeout.js';

@@ -45,6 +45,7 @@ export class Call implements ExecutionContext {
   attempt = 0;
   /** The innermost enclosing timeout, if any. */
   scope: AttemptScope | undefined = undefined;
+  private ownSignal: AbortSignal | undefined = undefined;
 
   constructor(
     readonly fn: Operation<unknown>,
@@ -53,8 +54,6 @@ export class Call implements ExecutionContext {
     /** The effective deadline: the caller's, tightened by enclosing timeouts. */
     public deadline: number,
   ) {}
-
-  private ownSignal: AbortSignal | undefined = undefined;
 
   /** The effective signal: the innermost timeout's, else the caller's. */
   get signal(): AbortSignal {

@@ -90,6 +90,32 @@ describe('wrap', () => {
     await expect(wrap(timeout).execute(() => { throw new Error('sync throw'); })).rejects.toThrow('sync throw');
   });
 
+  it('breaker(timeout) under fake timers: a hung trial times out, re-opens the breaker, and the next break probes again', async () => {
+    const time = useFakeTime();
+    const { breaker, timeout } = policies(time);
+    const pipeline = wrap(breaker, timeout);
+    const hang = ({ signal }: { signal: AbortSignal }) =>
+      new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
+    for (let i = 0; i < 3; i++) {
+      const failing = expect(pipeline.execute(hang)).rejects.toBeInstanceOf(TimeoutError);
+      await time.advance(100);
+      await failing;
+    }
+    expect(breaker.state).toBe('open');
+    await time.advance(1_000);
+    const probe = pipeline.execute(hang);
+    expect(breaker.state).toBe('half-open');
+    await expect(pipeline.execute(() => 'rejected')).rejects.toBeInstanceOf(BrokenCircuitError);
+    const probeFailed = expect(probe).rejects.toBeInstanceOf(TimeoutError);
+    await time.advance(100);
+    await probeFailed;
+    expect(breaker.state).toBe('open');
+    await time.advance(1_000);
+    await expect(pipeline.execute(() => 'recovered')).resolves.toBe('recovered');
+    expect(breaker.state).toBe('closed');
+    expect(time.pendingTimers()).toBeLessThanOrEqual(1);
+  });
+
   it('rejects at once, without calling the function, when the caller has already aborted', async () => {
     const time = useFakeTime();
     const { retry, breaker, timeout } = policies(time);
