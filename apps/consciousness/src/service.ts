@@ -9,6 +9,7 @@ import {
   type ServiceKitOptions,
   type Worker,
 } from '@jamey/service';
+import { createResilienceMetrics } from '@jamey/telemetry';
 import { edgePolicy, GRPC_SERVICES } from '@jamey/topology';
 import { createConsciousnessHandlers } from './adapters/grpc/consciousness-handlers.js';
 import { createGrpcMemoryRecall, createGrpcTrustLookup } from './adapters/grpc/dependency-clients.js';
@@ -38,17 +39,22 @@ export async function startConsciousnessService(options: ConsciousnessServiceOpt
   // Each edge's breaker, bulkhead, retries and timeouts come from the one policy table.
   const policiesFor = (to: 'memory' | 'soul') =>
     createEdgePolicies({ dependency: to, policy: edgePolicy({ from: 'consciousness', to }), clock: kit.clock, random: kit.random, retries: rpcRetries });
+  const memoryPolicies = policiesFor('memory');
+  const soulPolicies = policiesFor('soul');
+  const resilienceMetrics = createResilienceMetrics(kit.metrics);
+  resilienceMetrics.observe('memory', memoryPolicies);
+  resilienceMetrics.observe('soul', soulPolicies);
   const memoryClient = createRpcClient(memoryPb.MemoryServiceService, {
     ...clientOptions,
     dependency: 'memory',
     address: memoryAddress,
-    policies: policiesFor('memory'),
+    policies: memoryPolicies,
   });
   const soulClient = createRpcClient(soulPb.SoulServiceService, {
     ...clientOptions,
     dependency: 'soul',
     address: soulAddress,
-    policies: policiesFor('soul'),
+    policies: soulPolicies,
   });
   // Stopped after the gRPC server has drained, so no in-flight perception loses its channels.
   const clients: Worker = {

@@ -63,5 +63,13 @@ describe('GET /v1/system/degradation', () => {
     expect(memory).toMatchObject({ level: 'degraded', circuit: 'open' });
     expect(memory.retryAfterMs).toBeGreaterThan(0);
     expect(body.dependencies.filter((d) => d.name !== 'memory').every((d) => d.level === 'full')).toBe(true);
+
+    // The same state reaches Prometheus, with the dependency as a label.
+    const metrics = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+    expect(metrics).toMatch(/jamey_circuit_breaker_state\{[^}]*dependency="memory"[^}]*state="open"[^}]*\} 1\n/);
+    expect(metrics).toMatch(/jamey_circuit_breaker_state\{[^}]*dependency="soul"[^}]*state="closed"[^}]*\} 1\n/);
+    const rejected = /jamey_circuit_breaker_rejections_total\{[^}]*dependency="memory"[^}]*\} (\d+)/.exec(metrics);
+    expect(Number(rejected?.[1])).toBeGreaterThan(0);
+    expect(metrics).toMatch(/jamey_circuit_breaker_calls_total\{[^}]*dependency="memory"[^}]*outcome="failure"[^}]*\} \d+/);
   });
 });

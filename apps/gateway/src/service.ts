@@ -5,6 +5,7 @@ import {
   createHealth,
   createLogger,
   createMetricsRegistry,
+  createResilienceMetrics,
   startAdminServer,
   type AdminServer,
   type Health,
@@ -64,11 +65,15 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const { config } = options;
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ service: 'gateway', level: config.logLevel });
+  const metrics = createMetricsRegistry('gateway');
   const policies = createGatewayPolicies({ clock, random: options.random ?? cryptoRandom, retries: config.rpcRetries });
   const degradation = createDegradationManager({ clock });
-  for (const name of DOWNSTREAMS) degradation.watch(name, policies[name].breaker);
+  const resilienceMetrics = createResilienceMetrics(metrics);
+  for (const name of DOWNSTREAMS) {
+    degradation.watch(name, policies[name].breaker);
+    resilienceMetrics.observe(name, policies[name]);
+  }
   const clients = createGatewayClients({ addresses: config.downstreams, clock, defaultTimeoutMs: config.downstreamTimeoutMs, policies });
-  const metrics = createMetricsRegistry('gateway');
   const health = createHealth(clock);
   addDownstreamReadinessChecks(health, config.downstreams, config.readinessTimeoutMs);
   const app = buildGateway({

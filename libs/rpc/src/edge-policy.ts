@@ -7,14 +7,21 @@ import {
   createTimeout,
   exponentialBackoff,
   wrap,
+  type BulkheadPolicy,
   type CircuitBreaker,
   type Policy,
+  type RetryPolicy,
+  type TimeoutPolicy,
 } from '@jamey/resilience';
 import type { EdgePolicy } from '@jamey/topology';
 
 /** The policies guarding one downstream: one breaker and one bulkhead, shared by its methods. */
 export interface EdgePolicies {
   readonly breaker: CircuitBreaker;
+  readonly bulkhead: BulkheadPolicy;
+  /** Absent when this layer does not retry. */
+  readonly retry: RetryPolicy | undefined;
+  readonly timeout: TimeoutPolicy;
   /** For NO_SIDE_EFFECTS and IDEMPOTENT methods: bulkhead, retry, breaker, per-attempt timeout. */
   readonly idempotent: Policy<never>;
   /** For every other method: bulkhead and breaker, one attempt bounded by the caller's deadline. */
@@ -62,21 +69,17 @@ export function createEdgePolicies(options: EdgePolicyOptions): EdgePolicies {
   const bulkhead = createBulkhead({ name: dependency, maxConcurrent: policy.maxConcurrent, maxQueue: policy.maxQueue });
   const attempts = options.retries === false ? 1 : policy.maxAttempts;
   const timeout = createTimeout({ name: dependency, timeoutMs: policy.attemptTimeoutMs, clock });
-  const idempotent =
+  const retry =
     attempts > 1
-      ? wrap(
-          bulkhead,
-          createRetry({
-            name: dependency,
-            maxRetries: attempts - 1,
-            backoff: exponentialBackoff({ initialDelayMs: 25, maxDelayMs: 250, jitter: 'full' }),
-            budget: createRetryBudget(),
-            clock,
-            random,
-          }),
-          breaker,
-          timeout,
-        )
-      : wrap(bulkhead, breaker, timeout);
-  return { breaker, idempotent, other: wrap(bulkhead, breaker) };
+      ? createRetry({
+          name: dependency,
+          maxRetries: attempts - 1,
+          backoff: exponentialBackoff({ initialDelayMs: 25, maxDelayMs: 250, jitter: 'full' }),
+          budget: createRetryBudget(),
+          clock,
+          random,
+        })
+      : undefined;
+  const idempotent = retry ? wrap(bulkhead, retry, breaker, timeout) : wrap(bulkhead, breaker, timeout);
+  return { breaker, bulkhead, retry, timeout, idempotent, other: wrap(bulkhead, breaker) };
 }
