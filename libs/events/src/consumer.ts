@@ -1,7 +1,7 @@
-import { type Clock, delay, isJameyError } from '@jamey/core';
+import { type Clock, cryptoRandom, isJameyError, type RandomSource } from '@jamey/core';
+import { createRetry, exponentialBackoff } from '@jamey/resilience';
 import type { Database, Logger, Queryable } from '@jamey/data';
 import type { common } from '@jamey/proto';
-import { backoffDelay } from './backoff.js';
 import {
   type Catalog,
   decodeEnvelope,
@@ -49,6 +49,8 @@ export interface EventConsumerOptions {
   backoffMs?: number;
   /** Longest retry pause in milliseconds (default 5000). */
   maxBackoffMs?: number;
+  /** Draws the retry pauses' jitter (default crypto randomness). */
+  random?: RandomSource;
   /** Where a group with no committed position starts (default true: the oldest message). */
   fromBeginning?: boolean;
   /** Replays from this time (ms since epoch) when starting; see {@link EventTransport.subscribe}. */
@@ -104,6 +106,16 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
   const maxAttempts = options.maxAttempts ?? 5;
   const backoffMs = options.backoffMs ?? 100;
   const maxBackoffMs = options.maxBackoffMs ?? 5_000;
+  // The handler's retries are @jamey/resilience's retry policy. Any handler error is retried: a
+  // message is dead-lettered only after every attempt failed, with the last error.
+  const retry = createRetry({
+    name: `consumer:${groupId}`,
+    maxRetries: maxAttempts - 1,
+    backoff: exponentialBackoff({ initialDelayMs: backoffMs, maxDelayMs: maxBackoffMs, jitter: 'full' }),
+    shouldRetry: () => true,
+    clock,
+    random: options.random ?? cryptoRandom,
+  });
   const deadLetterTopic = deadLetterTopicFor(groupId);
   let controller = new AbortController();
   let subscription: Subscription | undefined;
@@ -165,19 +177,27 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
 
     const base = { groupId, topic: message.topic, type: event.type, eventId: event.envelope.id };
     let lastError: unknown;
-    for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
-      const started = clock.now();
-      try {
-        const applied = await apply(event, signal);
-        observe(applied ? { kind: 'consumed', ...base, durationMs: clock.now() - started } : { kind: 'duplicate', ...base });
-        return;
-      } catch (error) {
-        if (signal.aborted) throw error;
-        lastError = error;
-        observe({ kind: 'handler_failed', ...base, attempt, error });
-        logger.warn({ ...base, attempt, maxAttempts, err: error }, 'event handler failed');
-        if (attempt < maxAttempts) await delay(backoffDelay(attempt, backoffMs, maxBackoffMs), signal);
-      }
+    try {
+      await retry.execute(
+        async ({ attempt }) => {
+          const started = clock.now();
+          try {
+            const applied = await apply(event, signal);
+            observe(applied ? { kind: 'consumed', ...base, durationMs: clock.now() - started } : { kind: 'duplicate', ...base });
+          } catch (error) {
+            if (!signal.aborted) {
+              observe({ kind: 'handler_failed', ...base, attempt: attempt + 1, error });
+              logger.warn({ ...base, attempt: attempt + 1, maxAttempts, err: error }, 'event handler failed');
+            }
+            throw error;
+          }
+        },
+        { signal },
+      );
+      return;
+    } catch (error) {
+      if (signal.aborted) throw error; // stopping: leave it uncommitted
+      lastError = error;
     }
     if (isJameyError(lastError) && lastError.code === 'DEPENDENCY_UNAVAILABLE') throw lastError;
     await deadLetter(message, 'handler_failed', lastError, event.envelope.id);

@@ -1,6 +1,6 @@
-import { type Clock, delay } from '@jamey/core';
+import { type Clock, cryptoRandom, delay } from '@jamey/core';
+import { exponentialBackoff } from '@jamey/resilience';
 import { createMutex, type Database, type Logger, type Queryable } from '@jamey/data';
-import { backoffDelay } from './backoff.js';
 import type { EventsObserver } from './observe.js';
 import type { EventTransport, TransportMessage } from './transport.js';
 
@@ -77,6 +77,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const batchSize = options.batchSize ?? 100;
   const retentionMs = options.retentionMs ?? 86_400_000;
   const maxBackoffMs = options.maxBackoffMs ?? 5_000;
+  // Backoff without jitter: one relay per database retries alone, so there is no herd to spread.
+  const backoff = exponentialBackoff({ initialDelayMs: pollIntervalMs, maxDelayMs: maxBackoffMs, jitter: 'none' });
   const lockKey = (options.lockKey ?? DEFAULT_LOCK_KEY).toString();
   const rounds = createMutex(); // one round at a time per relay: loop and drain() share it
   let lastPrune = Number.NEGATIVE_INFINITY;
@@ -196,7 +198,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       } catch (error) {
         if (signal.aborted) break;
         failures += 1;
-        const wait = backoffDelay(failures, pollIntervalMs, maxBackoffMs);
+        const wait = backoff.next(failures, 0, cryptoRandom);
         logger.warn({ err: error, attempt: failures, retryInMs: wait }, 'outbox relay failed to publish; will retry');
         observe({ kind: 'publish_failed', attempt: failures, error });
         await delay(wait, signal).catch(() => undefined);
