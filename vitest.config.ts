@@ -24,13 +24,19 @@ export default defineConfig({
     reporters: ['default'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
-    projects: packages.map((root) => ({
-      extends: true,
-      test: {
-        name: (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string }).name,
-        root,
-        include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-      },
-    })),
+    projects: packages.map((root) => {
+      const name = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string }).name;
+      return {
+        extends: true,
+        test: {
+          name,
+          root,
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          // The end-to-end suite runs last, on its own: it stops and restarts shared
+          // infrastructure (the Kafka broker), which other suites must not see.
+          sequence: { groupOrder: name === '@jamey/e2e' ? 1 : 0 },
+        },
+      };
+    }),
   },
 });

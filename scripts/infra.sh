@@ -470,6 +470,32 @@ cmd_up() {
   print_env
 }
 
+# Stop or start single components, for failure tests: `infra.sh stop kafka`, `infra.sh start kafka`.
+cmd_stop() {
+  [[ $# -ge 1 ]] || die "usage: $0 stop {postgres|redis|kafka}..."
+  prepare_dirs; take_lock
+  for component in "$@"; do
+    case "$component" in
+      postgres) stop_postgres ;;
+      redis) stop_redis ;;
+      kafka) stop_kafka ;;
+      *) die "unknown component: $component (postgres, redis or kafka)" ;;
+    esac
+  done
+}
+cmd_start() {
+  [[ $# -ge 1 ]] || die "usage: $0 start {postgres|redis|kafka}..."
+  prepare_dirs; take_lock
+  for component in "$@"; do
+    case "$component" in
+      postgres) start_postgres ;;
+      redis) start_redis ;;
+      kafka) start_kafka; wait_kafka ;;
+      *) die "unknown component: $component (postgres, redis or kafka)" ;;
+    esac
+  done
+}
+
 cmd_down() {
   [[ -d "$INFRA" ]] || { log "nothing to stop ($INFRA does not exist)"; return 0; }
   take_lock
@@ -502,9 +528,11 @@ case "${1:-}" in
   down)   cmd_down ;;
   env)    print_env ;;
   status) cmd_status ;;
+  stop)   shift; cmd_stop "$@" ;;
+  start)  shift; cmd_start "$@" ;;
   kafka-class)
     shift; [[ $# -ge 1 ]] || die "usage: $0 kafka-class CLASS [ARGS...]"
     [[ -f "$KAFKA_LIBS/.stamp" ]] || die "kafka jars not installed yet: run '$0 up' first"
     kafka_java "$@" ;;
-  *) echo "usage: $0 {up|down|env|status|kafka-class CLASS [ARGS...]}" >&2; exit 2 ;;
+  *) echo "usage: $0 {up|down|env|status|stop COMPONENT...|start COMPONENT...|kafka-class CLASS [ARGS...]}" >&2; exit 2 ;;
 esac

@@ -107,3 +107,58 @@ export async function runMemoryChaos(system: JameySystem): Promise<void> {
   expect(statuses.get('perceive')?.filter((code) => code !== 201) ?? [], 'perceptions must not fail while memory is down').toEqual([]);
   expect(system.output()).not.toMatch(/unhandled ?rejection/i);
 }
+
+/**
+ * Stops the Kafka broker for `outageMs` while memories keep being stored through the gateway,
+ * then starts it again: every acknowledged memory's event still reaches audit, exactly once.
+ * The outbox holds the events while the broker is away; nothing is lost.
+ */
+export async function runKafkaOutage(system: JameySystem, stopKafka: () => Promise<unknown>, startKafka: () => Promise<unknown>, outageMs = 30_000): Promise<void> {
+  const since = new Date(Date.now() - 1000).toISOString();
+  const acknowledged: string[] = [];
+  const failures: number[] = [];
+  await stopKafka();
+  let kafkaDown = true;
+  try {
+    // Steady writes for the whole outage: the outage's length is the scenario, not a wait.
+    const outageEnds = Date.now() + outageMs;
+    for (let i = 0; Date.now() < outageEnds; i += 1) {
+      const reply = await fetch(`${system.gatewayUrl}/v1/memories`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ content: `written while kafka is down ${i}`, tags: ['kafka-outage'] }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (reply.status === 201) acknowledged.push(((await reply.json()) as { id: string }).id);
+      else failures.push(reply.status);
+      await new Promise((resolve) => setTimeout(resolve, 100)); // pacing of the load, not a wait for a result
+    }
+    await startKafka();
+    kafkaDown = false;
+  } finally {
+    if (kafkaDown) await startKafka();
+  }
+  expect(failures, 'memory writes do not need the broker').toEqual([]);
+  expect(acknowledged.length).toBeGreaterThan(10);
+
+  const counts = new Map<string, number>();
+  await waitFor(
+    async () => {
+      counts.clear();
+      let pageToken = '';
+      do {
+        const query = new URLSearchParams({ type: 'memory.encoded', startTime: since, pageSize: '500' });
+        if (pageToken) query.set('pageToken', pageToken);
+        const page = (await (await fetch(`${system.gatewayUrl}/v1/audit/records?${query}`)).json()) as {
+          items?: { subject: string }[];
+          nextPageToken?: string;
+        };
+        for (const record of page.items ?? []) counts.set(record.subject, (counts.get(record.subject) ?? 0) + 1);
+        pageToken = page.nextPageToken ?? '';
+      } while (pageToken);
+      return acknowledged.every((id) => counts.has(id));
+    },
+    { timeoutMs: 180_000, intervalMs: 500, message: `audit to hold all ${acknowledged.length} events written during the outage` },
+  );
+  for (const id of acknowledged) expect(counts.get(id), `memory.encoded for ${id}`).toBe(1);
+}

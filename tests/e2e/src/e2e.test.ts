@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { describeWithInfra } from '@jamey/data/testing';
-import { runMemoryChaos } from './chaos.js';
+import { runKafkaOutage, runMemoryChaos } from './chaos.js';
+import { infra } from './processes.js';
 import { runCrashRecovery, runJourney } from './scenario.js';
 import { startEmbeddedSystem, startRealSystem, type JameySystem } from './system.js';
 
@@ -27,6 +28,14 @@ function journeys(start: () => Promise<JameySystem>, chaos = false): void {
     it('trips the breaker when memory is SIGKILLed under load, serves degraded, and recovers', async () => {
       await runMemoryChaos(system);
     }, 180_000);
+
+    it('loses no event when the Kafka broker is stopped for 30 s under writes', async () => {
+      await runKafkaOutage(
+        system,
+        () => infra('stop', 'kafka'),
+        () => infra('start', 'kafka'),
+      );
+    }, 300_000);
   }
 }
 

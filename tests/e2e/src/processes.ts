@@ -88,3 +88,14 @@ export async function startProcess(
   }
   return service;
 }
+
+/** Runs `scripts/infra.sh <args>` (real infrastructure only), failing with its output. */
+export function infra(...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [`${REPO_ROOT}scripts/infra.sh`, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) => (code === 0 ? resolve(output) : reject(new Error(`infra.sh ${args.join(' ')} exited ${code}:\n${output}`))));
+  });
+}
