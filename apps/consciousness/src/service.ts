@@ -9,7 +9,6 @@ import {
   type ServiceKitOptions,
   type Worker,
 } from '@jamey/service';
-import { createResilienceMetrics } from '@jamey/telemetry';
 import { edgePolicy, GRPC_SERVICES } from '@jamey/topology';
 import { createConsciousnessHandlers } from './adapters/grpc/consciousness-handlers.js';
 import { createGrpcMemoryRecall, createGrpcTrustLookup } from './adapters/grpc/dependency-clients.js';
@@ -41,9 +40,8 @@ export async function startConsciousnessService(options: ConsciousnessServiceOpt
     createEdgePolicies({ dependency: to, policy: edgePolicy({ from: 'consciousness', to }), clock: kit.clock, random: kit.random, retries: rpcRetries });
   const memoryPolicies = policiesFor('memory');
   const soulPolicies = policiesFor('soul');
-  const resilienceMetrics = createResilienceMetrics(kit.metrics);
-  resilienceMetrics.observe('memory', memoryPolicies);
-  resilienceMetrics.observe('soul', soulPolicies);
+  kit.resilienceMetrics.observe('memory', memoryPolicies);
+  kit.resilienceMetrics.observe('soul', soulPolicies);
   const memoryClient = createRpcClient(memoryPb.MemoryServiceService, {
     ...clientOptions,
     dependency: 'memory',

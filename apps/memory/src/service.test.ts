@@ -308,7 +308,11 @@ function memoryServiceSuite(openDatabaseUrl: () => Promise<{ url: string; cleanu
       const metrics = await fetch(`${admin}/metrics`);
       expect(metrics.status).toBe(200);
       expect(metrics.headers.get('content-type')).toContain('text/plain');
-      expect(await metrics.text()).toMatch(/^process_cpu_user_seconds_total\{service="memory"\} /m);
+      const text = await metrics.text();
+      expect(text).toMatch(/^process_cpu_user_seconds_total\{service="memory"\} /m);
+      // The database sits behind its breaker, and the breaker has seen this suite's successes.
+      expect(text).toMatch(/^jamey_circuit_breaker_state\{[^}]*dependency="postgres"[^}]*state="closed"[^}]*\} 1$/m);
+      expect(text).toMatch(/^jamey_circuit_breaker_calls_total\{[^}]*dependency="postgres"[^}]*outcome="success"[^}]*\} [1-9]/m);
     });
   });
 }

@@ -7,3 +7,4 @@ export {
   createServiceKit,
   startServiceKit,
 } from './kit.js';
+export { guardDatabase } from './guarded-database.js';

@@ -16,17 +16,21 @@ import {
   type Outbox,
   type OutboxRelay,
 } from '@jamey/events';
+import { createCircuitBreaker } from '@jamey/resilience';
 import { createRpcServer, type RpcServer } from '@jamey/rpc';
 import {
   createHealth,
   createLogger,
   createMetricsRegistry,
+  createResilienceMetrics,
   startAdminServer,
   type AdminServer,
   type Health,
   type Logger,
   type Registry,
+  type ResilienceMetrics,
 } from '@jamey/telemetry';
+import { guardDatabase } from './guarded-database.js';
 import type { ServiceSettings } from './settings.js';
 
 /** Something a service starts after it listens and stops before its pools close. */
@@ -43,7 +47,10 @@ export interface ServiceKit {
   readonly ids: IdGenerator;
   readonly logger: Logger;
   readonly metrics: Registry;
+  /** Records resilience policies' events on {@link ServiceKit.metrics}; one per registry. */
+  readonly resilienceMetrics: ResilienceMetrics;
   readonly health: Health;
+  /** The service's database, behind a circuit breaker named `postgres`. */
   readonly db: Database;
   readonly outbox: Outbox;
   readonly relay: OutboxRelay;
@@ -72,14 +79,26 @@ export async function createServiceKit(options: ServiceKitOptions): Promise<Serv
   const clock = options.clock ?? systemClock;
   const random = options.random ?? cryptoRandom;
   const logger = options.logger ?? createLogger({ service: settings.name, level: settings.logLevel });
-  const db = await openDatabase({ url: settings.databaseUrl, poolSize: settings.databasePoolSize, logger });
+  const rawDb = await openDatabase({ url: settings.databaseUrl, poolSize: settings.databasePoolSize, logger });
   try {
-    await migrate(db, { dir: eventsMigrationsDir, table: eventsMigrationsTable });
-    await migrate(db, { dir: options.migrationsDir, table: `${settings.name}_migrations` });
+    await migrate(rawDb, { dir: eventsMigrationsDir, table: eventsMigrationsTable });
+    await migrate(rawDb, { dir: options.migrationsDir, table: `${settings.name}_migrations` });
   } catch (error) {
-    await db.close();
+    await rawDb.close();
     throw error;
   }
+  // Postgres outages fail fast instead of every call waiting for a connection timeout.
+  const databaseBreaker = createCircuitBreaker({
+    name: 'postgres',
+    clock,
+    random,
+    strategy: { kind: 'sampling', failureRateThreshold: 0.5, minimumThroughput: 5, window: { kind: 'time', durationMs: 10_000 } },
+    breakDuration: 2_000,
+  });
+  const db = guardDatabase(rawDb, databaseBreaker);
+  const metrics = createMetricsRegistry(settings.name);
+  const resilienceMetrics = createResilienceMetrics(metrics);
+  resilienceMetrics.observe('postgres', { breaker: databaseBreaker });
   const ids = createIdGenerator(clock, random);
   const health = createHealth(clock);
   health.addCheck('database', (signal) => db.ping(signal));
@@ -89,7 +108,8 @@ export async function createServiceKit(options: ServiceKitOptions): Promise<Serv
     random,
     ids,
     logger,
-    metrics: createMetricsRegistry(settings.name),
+    metrics,
+    resilienceMetrics,
     health,
     db,
     outbox: createOutbox({ source: settings.name, clock, ids }),
