@@ -1,5 +1,5 @@
 import { createKafkaTransport } from '@jamey/events';
-import { exitOnSignals } from '@jamey/core';
+import { stopOnSignals } from '@jamey/service';
 import { createLogger } from '@jamey/telemetry';
 import { loadAuditConfig } from './config.js';
 import { startAuditService } from './service.js';
@@ -11,11 +11,4 @@ const running = await startAuditService({
   settings: config.service, transport, logger, replayFrom: config.replayFrom,
   consumerGroup: config.consumerGroup,
 });
-exitOnSignals(
-  async () => {
-    await running.stop();
-    await transport.close();
-  },
-  logger,
-  config.service.shutdownGraceMs + 5000,
-);
+stopOnSignals(running, transport, logger, config.service);

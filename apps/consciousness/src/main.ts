@@ -1,5 +1,5 @@
 import { createKafkaTransport } from '@jamey/events';
-import { exitOnSignals } from '@jamey/core';
+import { stopOnSignals } from '@jamey/service';
 import { createLogger } from '@jamey/telemetry';
 import { loadConsciousnessConfig } from './config.js';
 import { startConsciousnessService } from './service.js';
@@ -16,11 +16,4 @@ const running = await startConsciousnessService({
   dependencyBudgetMs: config.dependencyBudgetMs,
   rpcRetries: config.rpcRetries,
 });
-exitOnSignals(
-  async () => {
-    await running.stop();
-    await transport.close();
-  },
-  logger,
-  config.service.shutdownGraceMs + 5000,
-);
+stopOnSignals(running, transport, logger, config.service);

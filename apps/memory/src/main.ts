@@ -1,5 +1,5 @@
 import { createKafkaTransport } from '@jamey/events';
-import { exitOnSignals } from '@jamey/core';
+import { stopOnSignals } from '@jamey/service';
 import { createLogger } from '@jamey/telemetry';
 import { loadMemoryConfig } from './config.js';
 import { startMemoryService } from './service.js';
@@ -8,11 +8,4 @@ const config = loadMemoryConfig(process.env);
 const logger = createLogger({ service: 'memory', level: config.service.logLevel });
 const transport = createKafkaTransport({ brokers: [...config.kafkaBrokers], clientId: 'memory', logger });
 const running = await startMemoryService({ settings: config.service, transport, logger });
-exitOnSignals(
-  async () => {
-    await running.stop();
-    await transport.close();
-  },
-  logger,
-  config.service.shutdownGraceMs + 5000,
-);
+stopOnSignals(running, transport, logger, config.service);

@@ -3,11 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIdGenerator, cryptoRandom, isJameyError, systemClock, type ErrorCode } from '@jamey/core';
+import { createIdGenerator, cryptoRandom, isUuidV7, systemClock } from '@jamey/core';
 import { createTestSchema, describeWithInfra, type TestSchema } from '@jamey/data/testing';
 import { createEventLog, type EventLog } from '@jamey/events/testing';
 import { memory as pb } from '@jamey/proto';
 import { checkHealth, createRpcClient, type PromiseClient } from '@jamey/rpc';
+import { expectRpcError } from '@jamey/rpc/testing';
 import type { RunningService } from '@jamey/service';
 import { GRPC_SERVICES } from '@jamey/topology';
 import { startMemoryService } from './service.js';
@@ -18,22 +19,6 @@ interface Harness {
   client: PromiseClient<typeof pb.MemoryServiceService>;
   events: EventLog<'memory'>;
   running: RunningService;
-}
-
-/** Expects `call` to fail with `code` and, when given, the ErrorInfo field. */
-async function expectError(call: Promise<unknown>, code: ErrorCode, field?: string): Promise<void> {
-  const error: unknown = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(isJameyError(error), `expected a ${code} error, got ${String(error)}`).toBe(true);
-  if (!isJameyError(error)) return;
-  expect(error.code).toBe(code);
-  if (field !== undefined) expect(error.details.field).toBe(field);
-}
-
-function isUuidV7(id: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id);
 }
 
 /**
@@ -149,19 +134,19 @@ function memoryServiceSuite(openDatabaseUrl: () => Promise<{ url: string; cleanu
       const encodedBefore = h.events.pending('memory.encoded');
 
       const tooMany = Array.from({ length: 33 }, (_, i) => `tag${i}`);
-      await expectError(store(''), 'INVALID_ARGUMENT', 'content');
-      await expectError(store(' \n\t '), 'INVALID_ARGUMENT', 'content');
-      await expectError(store(`${word} `.padEnd(10_001, 'x')), 'INVALID_ARGUMENT', 'content');
-      await expectError(store(word, { tags: tooMany }), 'INVALID_ARGUMENT', 'tags');
-      await expectError(store(word, { tags: ['ok', 't'.repeat(65)] }), 'INVALID_ARGUMENT', 'tags');
-      await expectError(store(word, { tags: ['ok', '  '] }), 'INVALID_ARGUMENT', 'tags');
+      await expectRpcError(store(''), 'INVALID_ARGUMENT', 'content');
+      await expectRpcError(store(' \n\t '), 'INVALID_ARGUMENT', 'content');
+      await expectRpcError(store(`${word} `.padEnd(10_001, 'x')), 'INVALID_ARGUMENT', 'content');
+      await expectRpcError(store(word, { tags: tooMany }), 'INVALID_ARGUMENT', 'tags');
+      await expectRpcError(store(word, { tags: ['ok', 't'.repeat(65)] }), 'INVALID_ARGUMENT', 'tags');
+      await expectRpcError(store(word, { tags: ['ok', '  '] }), 'INVALID_ARGUMENT', 'tags');
       // PostgreSQL text cannot hold U+0000; it must be refused up front, not fail in the query.
-      await expectError(store(`${word} \u0000`), 'INVALID_ARGUMENT', 'content');
-      await expectError(store(word, { tags: ['a\u0000b'] }), 'INVALID_ARGUMENT', 'tags');
+      await expectRpcError(store(`${word} \u0000`), 'INVALID_ARGUMENT', 'content');
+      await expectRpcError(store(word, { tags: ['a\u0000b'] }), 'INVALID_ARGUMENT', 'tags');
       for (const importance of [1.5, -0.1, Number.NaN, Infinity]) {
-        await expectError(store(word, { importance }), 'INVALID_ARGUMENT', 'importance');
+        await expectRpcError(store(word, { importance }), 'INVALID_ARGUMENT', 'importance');
       }
-      await expectError(store(word, { layer: 99 as pb.MemoryLayer }), 'INVALID_ARGUMENT', 'layer');
+      await expectRpcError(store(word, { layer: 99 as pb.MemoryLayer }), 'INVALID_ARGUMENT', 'layer');
 
       await eventBarrier();
       expect(h.events.pending('memory.encoded')).toBe(encodedBefore);
@@ -176,9 +161,9 @@ function memoryServiceSuite(openDatabaseUrl: () => Promise<{ url: string; cleanu
     });
 
     it('returns NOT_FOUND for an unknown id and INVALID_ARGUMENT for a malformed one', async () => {
-      await expectError(h.client.getMemory({ id: newUuidV7() }), 'NOT_FOUND');
-      await expectError(h.client.getMemory({ id: '' }), 'INVALID_ARGUMENT', 'id');
-      await expectError(h.client.getMemory({ id: 'not-a-uuid' }), 'INVALID_ARGUMENT', 'id');
+      await expectRpcError(h.client.getMemory({ id: newUuidV7() }), 'NOT_FOUND');
+      await expectRpcError(h.client.getMemory({ id: '' }), 'INVALID_ARGUMENT', 'id');
+      await expectRpcError(h.client.getMemory({ id: 'not-a-uuid' }), 'INVALID_ARGUMENT', 'id');
     });
   });
 
@@ -250,16 +235,16 @@ function memoryServiceSuite(openDatabaseUrl: () => Promise<{ url: string; cleanu
 
     it('rejects bad queries, page sizes, page tokens and layers with INVALID_ARGUMENT naming the field', async () => {
       const word = uniqueWord();
-      await expectError(search(''), 'INVALID_ARGUMENT', 'query');
-      await expectError(search('   '), 'INVALID_ARGUMENT', 'query');
-      await expectError(search(`${word} `.padEnd(1001, 'x')), 'INVALID_ARGUMENT', 'query');
-      await expectError(search(`${word}\u0000`), 'INVALID_ARGUMENT', 'query');
-      await expectError(search(word, { pageSize: -1 }), 'INVALID_ARGUMENT', 'page_size');
-      await expectError(search(word, { pageToken: 'not-a-token' }), 'INVALID_ARGUMENT', 'page_token');
+      await expectRpcError(search(''), 'INVALID_ARGUMENT', 'query');
+      await expectRpcError(search('   '), 'INVALID_ARGUMENT', 'query');
+      await expectRpcError(search(`${word} `.padEnd(1001, 'x')), 'INVALID_ARGUMENT', 'query');
+      await expectRpcError(search(`${word}\u0000`), 'INVALID_ARGUMENT', 'query');
+      await expectRpcError(search(word, { pageSize: -1 }), 'INVALID_ARGUMENT', 'page_size');
+      await expectRpcError(search(word, { pageToken: 'not-a-token' }), 'INVALID_ARGUMENT', 'page_token');
       // Well-formed JSON in the token's shape, but not a position this service could have issued.
       const forged = Buffer.from(JSON.stringify([0.1, 'not-a-uuid'])).toString('base64url');
-      await expectError(search(word, { pageToken: forged }), 'INVALID_ARGUMENT', 'page_token');
-      await expectError(search(word, { layer: 99 as pb.MemoryLayer }), 'INVALID_ARGUMENT', 'layer');
+      await expectRpcError(search(word, { pageToken: forged }), 'INVALID_ARGUMENT', 'page_token');
+      await expectRpcError(search(word, { layer: 99 as pb.MemoryLayer }), 'INVALID_ARGUMENT', 'layer');
       // The longest query is fine.
       expect((await search(`${word} `.padEnd(1000, 'x'))).hits).toEqual([]);
     });
@@ -274,17 +259,17 @@ function memoryServiceSuite(openDatabaseUrl: () => Promise<{ url: string; cleanu
 
       expect(await h.client.deleteMemory({ id })).toEqual({});
       expect(await h.events.next('memory.deleted', id)).toEqual({ memoryId: id });
-      await expectError(h.client.getMemory({ id }), 'NOT_FOUND');
+      await expectRpcError(h.client.getMemory({ id }), 'NOT_FOUND');
       expect((await search(word)).hits).toEqual([]);
 
-      await expectError(h.client.deleteMemory({ id }), 'NOT_FOUND');
+      await expectRpcError(h.client.deleteMemory({ id }), 'NOT_FOUND');
       await eventBarrier();
       expect(h.events.pending('memory.deleted', id)).toBe(0);
     });
 
     it('returns NOT_FOUND for an unknown id and INVALID_ARGUMENT for a malformed one', async () => {
-      await expectError(h.client.deleteMemory({ id: newUuidV7() }), 'NOT_FOUND');
-      await expectError(h.client.deleteMemory({ id: 'nope' }), 'INVALID_ARGUMENT', 'id');
+      await expectRpcError(h.client.deleteMemory({ id: newUuidV7() }), 'NOT_FOUND');
+      await expectRpcError(h.client.deleteMemory({ id: 'nope' }), 'INVALID_ARGUMENT', 'id');
     });
   });
 

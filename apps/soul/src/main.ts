@@ -1,5 +1,5 @@
 import { createKafkaTransport } from '@jamey/events';
-import { exitOnSignals } from '@jamey/core';
+import { stopOnSignals } from '@jamey/service';
 import { createLogger } from '@jamey/telemetry';
 import { loadSoulConfig } from './config.js';
 import { startSoulService } from './service.js';
@@ -8,11 +8,4 @@ const config = loadSoulConfig(process.env);
 const logger = createLogger({ service: 'soul', level: config.service.logLevel });
 const transport = createKafkaTransport({ brokers: [...config.kafkaBrokers], clientId: 'soul', logger });
 const running = await startSoulService({ settings: config.service, transport, logger });
-exitOnSignals(
-  async () => {
-    await running.stop();
-    await transport.close();
-  },
-  logger,
-  config.service.shutdownGraceMs + 5000,
-);
+stopOnSignals(running, transport, logger, config.service);

@@ -2,11 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isJameyError, systemClock, type ErrorCode } from '@jamey/core';
+import { isUuidV7, systemClock } from '@jamey/core';
 import { createTestSchema, describeWithInfra, type TestSchema } from '@jamey/data/testing';
 import { createEventLog, type EventLog } from '@jamey/events/testing';
 import { soul as pb } from '@jamey/proto';
 import { createRpcClient, type PromiseClient } from '@jamey/rpc';
+import { expectRpcError } from '@jamey/rpc/testing';
 import type { RunningService } from '@jamey/service';
 import { INITIAL_TRUST, nextTrust } from './domain/trust.js';
 import { startSoulService } from './service.js';
@@ -14,22 +15,6 @@ import { startSoulService } from './service.js';
 interface Harness {
   client: PromiseClient<typeof pb.SoulServiceService>;
   events: EventLog<'soul'>;
-}
-
-/** Expects `call` to fail with `code` and, for INVALID_ARGUMENT, the ErrorInfo field. */
-async function expectError(call: Promise<unknown>, code: ErrorCode, field?: string): Promise<void> {
-  const error: unknown = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(isJameyError(error), `expected a ${code} error, got ${String(error)}`).toBe(true);
-  if (!isJameyError(error)) return;
-  expect(error.code).toBe(code);
-  if (field !== undefined) expect(error.details.field).toBe(field);
-}
-
-function isUuidV7(id: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id);
 }
 
 let uniqueCounter = 0;
@@ -127,12 +112,12 @@ function soulServiceSuite(openDatabaseUrl: () => Promise<{ url: string; cleanup:
     });
 
     it('rejects bad ids and names with INVALID_ARGUMENT naming the field', async () => {
-      await expectError(h.client.upsertEntity({ id: '', name: 'x' }), 'INVALID_ARGUMENT', 'id');
-      await expectError(h.client.upsertEntity({ id: 'has space', name: 'x' }), 'INVALID_ARGUMENT', 'id');
-      await expectError(h.client.upsertEntity({ id: 'a/b', name: 'x' }), 'INVALID_ARGUMENT', 'id');
-      await expectError(h.client.upsertEntity({ id: 'x'.repeat(129), name: 'x' }), 'INVALID_ARGUMENT', 'id');
-      await expectError(h.client.upsertEntity({ id: 'ok', name: '   ' }), 'INVALID_ARGUMENT', 'name');
-      await expectError(h.client.upsertEntity({ id: 'ok', name: 'n'.repeat(201) }), 'INVALID_ARGUMENT', 'name');
+      await expectRpcError(h.client.upsertEntity({ id: '', name: 'x' }), 'INVALID_ARGUMENT', 'id');
+      await expectRpcError(h.client.upsertEntity({ id: 'has space', name: 'x' }), 'INVALID_ARGUMENT', 'id');
+      await expectRpcError(h.client.upsertEntity({ id: 'a/b', name: 'x' }), 'INVALID_ARGUMENT', 'id');
+      await expectRpcError(h.client.upsertEntity({ id: 'x'.repeat(129), name: 'x' }), 'INVALID_ARGUMENT', 'id');
+      await expectRpcError(h.client.upsertEntity({ id: 'ok', name: '   ' }), 'INVALID_ARGUMENT', 'name');
+      await expectRpcError(h.client.upsertEntity({ id: 'ok', name: 'n'.repeat(201) }), 'INVALID_ARGUMENT', 'name');
     });
 
     it('accepts the longest id and name', async () => {
@@ -220,18 +205,18 @@ function soulServiceSuite(openDatabaseUrl: () => Promise<{ url: string; cleanup:
     });
 
     it('returns NOT_FOUND for an unknown entity', async () => {
-      await expectError(h.client.recordInteraction({ entityId: entityId('ghost'), valence: 0.5, note: '' }), 'NOT_FOUND');
+      await expectRpcError(h.client.recordInteraction({ entityId: entityId('ghost'), valence: 0.5, note: '' }), 'NOT_FOUND');
     });
 
     it('rejects bad entity ids, valences and notes with INVALID_ARGUMENT naming the field', async () => {
       const id = entityId('strict');
       await h.client.upsertEntity({ id, name: 'Strict' });
-      await expectError(h.client.recordInteraction({ entityId: '', valence: 0, note: '' }), 'INVALID_ARGUMENT', 'entity_id');
-      await expectError(h.client.recordInteraction({ entityId: 'bad id', valence: 0, note: '' }), 'INVALID_ARGUMENT', 'entity_id');
+      await expectRpcError(h.client.recordInteraction({ entityId: '', valence: 0, note: '' }), 'INVALID_ARGUMENT', 'entity_id');
+      await expectRpcError(h.client.recordInteraction({ entityId: 'bad id', valence: 0, note: '' }), 'INVALID_ARGUMENT', 'entity_id');
       for (const valence of [Number.NaN, Infinity, -Infinity, 1.5, -1.01]) {
-        await expectError(h.client.recordInteraction({ entityId: id, valence, note: '' }), 'INVALID_ARGUMENT', 'valence');
+        await expectRpcError(h.client.recordInteraction({ entityId: id, valence, note: '' }), 'INVALID_ARGUMENT', 'valence');
       }
-      await expectError(h.client.recordInteraction({ entityId: id, valence: 0.1, note: 'n'.repeat(1001) }), 'INVALID_ARGUMENT', 'note');
+      await expectRpcError(h.client.recordInteraction({ entityId: id, valence: 0.1, note: 'n'.repeat(1001) }), 'INVALID_ARGUMENT', 'note');
       // Nothing was recorded by the rejected calls.
       expect((await h.client.getEntity({ id })).entity?.interactionCount).toBe(0);
     });
@@ -239,9 +224,9 @@ function soulServiceSuite(openDatabaseUrl: () => Promise<{ url: string; cleanup:
 
   describe('GetEntity', () => {
     it('returns NOT_FOUND for an unknown entity and INVALID_ARGUMENT for a malformed id', async () => {
-      await expectError(h.client.getEntity({ id: entityId('nobody') }), 'NOT_FOUND');
-      await expectError(h.client.getEntity({ id: '' }), 'INVALID_ARGUMENT', 'id');
-      await expectError(h.client.getEntity({ id: 'no spaces' }), 'INVALID_ARGUMENT', 'id');
+      await expectRpcError(h.client.getEntity({ id: entityId('nobody') }), 'NOT_FOUND');
+      await expectRpcError(h.client.getEntity({ id: '' }), 'INVALID_ARGUMENT', 'id');
+      await expectRpcError(h.client.getEntity({ id: 'no spaces' }), 'INVALID_ARGUMENT', 'id');
     });
   });
 }

@@ -1,5 +1,5 @@
 import { createInProcessTransport } from '@jamey/events';
-import { exitOnSignals } from '@jamey/core';
+import { stopOnSignals } from '@jamey/service';
 import { createLogger } from '@jamey/telemetry';
 import { loadTelemetryConfig } from './config.js';
 import { startTelemetryService } from './service.js';
@@ -18,11 +18,4 @@ const running = await startTelemetryService({
   checkTimeoutMs: config.checkTimeoutMs,
   historyRetentionMs: config.historyRetentionMs,
 });
-exitOnSignals(
-  async () => {
-    await running.stop();
-    await transport.close();
-  },
-  logger,
-  config.service.shutdownGraceMs + 5000,
-);
+stopOnSignals(running, transport, logger, config.service);

@@ -1,6 +1,6 @@
 export { type Clock, type ManualClock, systemClock, createManualClock } from './clock.js';
 export { type RandomSource, cryptoRandom, createSeededRandom } from './random.js';
-export { type IdGenerator, createIdGenerator, isUuid } from './ids.js';
+export { type IdGenerator, createIdGenerator, isUuid, isUuidV7 } from './ids.js';
 export {
   ERROR_CODES,
   ERROR_DOMAIN,
