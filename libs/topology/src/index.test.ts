@@ -59,3 +59,15 @@ describe('edgePolicy', () => {
     expect(() => edgePolicy({ from: 'memory', to: 'soul' })).toThrow(/not an edge/);
   });
 });
+
+describe('consumerPolicy', () => {
+  it('retries a few times with a capped backoff before dead-lettering', async () => {
+    const { consumerPolicy, eventSubscriptions } = await import('./index.js');
+    for (const group of Object.keys(eventSubscriptions())) {
+      const policy = consumerPolicy(group);
+      expect(policy.maxAttempts).toBeGreaterThan(1);
+      expect(policy.initialBackoffMs).toBeLessThanOrEqual(policy.maxBackoffMs);
+    }
+    expect(() => consumerPolicy('')).toThrow();
+  });
+});

@@ -158,3 +158,22 @@ export function edgePolicy(edge: CallEdge): EdgePolicy {
   const attemptTimeoutMs = Math.floor((budgetMs * 0.9) / maxAttempts);
   return Object.freeze({ ...BASE_POLICY, budgetMs, maxAttempts, attemptTimeoutMs, slowCallMs: attemptTimeoutMs });
 }
+
+/** How a consumer group retries a failing handler before dead-lettering the message. */
+export interface ConsumerPolicy {
+  /** Handler attempts per message, the first included. */
+  readonly maxAttempts: number;
+  /** Pause before the first retry, in ms; it doubles per retry, with full jitter. */
+  readonly initialBackoffMs: number;
+  /** Longest pause between attempts, in ms. */
+  readonly maxBackoffMs: number;
+}
+
+/**
+ * The retry policy of a consumer group (the consumer side of {@link EVENT_FLOWS}). Every group
+ * shares one row today; a group that needs another adds its own here.
+ */
+export function consumerPolicy(groupId: string): ConsumerPolicy {
+  if (groupId.length === 0) throw new Error('a consumer group needs a name');
+  return Object.freeze({ maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 5_000 });
+}

@@ -9,7 +9,7 @@ import {
   type EventTransport,
 } from '@jamey/events';
 import { common } from '@jamey/proto';
-import { EVENT_FLOWS, eventTopic, type ServiceName } from '@jamey/topology';
+import { consumerPolicy, EVENT_FLOWS, eventTopic, type ServiceName } from '@jamey/topology';
 import type { AuditLog } from '../../domain/audit-log.js';
 import type { AuditEntry } from '../../domain/audit-record.js';
 
@@ -66,10 +66,15 @@ export interface AuditConsumerOptions {
  */
 export function createAuditConsumer(options: AuditConsumerOptions): EventConsumer {
   const { log } = options;
+  const groupId = options.groupId ?? AUDIT_GROUP_ID;
+  const retry = consumerPolicy(groupId);
   return createEventConsumer({
     db: options.db,
     transport: options.transport,
-    groupId: options.groupId ?? AUDIT_GROUP_ID,
+    groupId,
+    maxAttempts: retry.maxAttempts,
+    backoffMs: retry.initialBackoffMs,
+    maxBackoffMs: retry.maxBackoffMs,
     topics: auditTopics(),
     logger: options.logger,
     clock: options.clock,
