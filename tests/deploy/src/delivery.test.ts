@@ -6,14 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { planCanary } from '../../../deploy/scripts/canary.mjs';
 import { ofKind, parseObjects, render, type K8sObject } from './support/render.js';
-import { REPO_ROOT, run, tools } from './support/tools.js';
+import { describeWithSchemas, REPO_ROOT, run, tools } from './support/tools.js';
 import { skaffoldValidator, validateObject } from './support/validate.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- parsed YAML is untyped */
 const read = (path: string): string => readFileSync(join(REPO_ROOT, path), 'utf8');
 const SERVICES = ['gateway', 'memory', 'consciousness', 'soul', 'audit', 'telemetry'];
 
-describe('skaffold.yaml', () => {
+describeWithSchemas('skaffold.yaml', () => {
   const skaffold = parse(read('skaffold.yaml')) as any;
 
   it('matches the skaffold v4beta14 JSON schema', () => {
@@ -47,7 +47,7 @@ describe('skaffold.yaml', () => {
   });
 });
 
-describe('istio/ namespace-level files', () => {
+describeWithSchemas('istio/ namespace-level files', () => {
   it('validate against their schemas', () => {
     for (const file of ['istio/namespace.yaml', 'istio/telemetry.yaml']) {
       const objects = parseObjects(read(file));
@@ -169,7 +169,7 @@ function checkDoc(path: string): void {
   }
 }
 
-describe('docs: every command is rendered or linted', () => {
+describeWithSchemas('docs: every command is rendered or linted', () => {
   it('docs/deploy.md', () => checkDoc('docs/deploy.md'));
   it('docs/canary.md', () => checkDoc('docs/canary.md'));
   it('fails on a command it cannot check', () => {

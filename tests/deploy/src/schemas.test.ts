@@ -1,8 +1,9 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { MATRIX, render, type K8sObject } from './support/render.js';
+import { describeWithSchemas } from './support/tools.js';
 import { validateObject } from './support/validate.js';
 
-describe('every rendered object matches its authoritative schema (unknown fields rejected)', () => {
+describeWithSchemas('every rendered object matches its authoritative schema (unknown fields rejected)', () => {
   const rendered = new Map<string, K8sObject[]>();
   beforeAll(() => {
     for (const [name, args] of Object.entries(MATRIX)) rendered.set(name, render(args));

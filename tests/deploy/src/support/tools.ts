@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describe, it } from 'vitest';
 
 /** The repository root. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -72,4 +73,29 @@ export function run(binary: string, args: readonly string[], options: { cwd?: st
     const e = error as { stderr?: string; message: string };
     throw new Error(`${binary.split('/').pop()} ${args.join(' ')} failed:\n${e.stderr ?? e.message}`);
   }
+}
+
+/**
+ * `describe` for checks that need the authoritative schemas in `../shared/schemas` (or
+ * `JAMEY_SHARED_SCHEMAS`). A clone without them skips these checks and says why; CI, with
+ * `JAMEY_REQUIRE_INFRA=1`, fails instead, so the checks always run there.
+ */
+export function describeWithSchemas(name: string, fn: () => void): void {
+  if (existsSync(SCHEMAS_DIR)) {
+    describe(name, fn);
+    return;
+  }
+  const reason = `schemas not found at ${SCHEMAS_DIR} (set JAMEY_SHARED_SCHEMAS)`;
+  if (process.env['JAMEY_REQUIRE_INFRA'] === '1') {
+    describe(name, () => {
+      it('has the schemas it needs', () => {
+        throw new Error(`JAMEY_REQUIRE_INFRA=1 but ${reason}`);
+      });
+    });
+    return;
+  }
+  console.warn(`[skip] ${name}: ${reason}`);
+  describe.skip(`${name} [skipped: ${reason}]`, () => {
+    it('needs the schemas', () => undefined);
+  });
 }
