@@ -22,6 +22,8 @@ export type ConsumedEvent = {
     definition: Catalog[K];
     data: EventData<K>;
     envelope: common.EventEnvelope;
+    /** The envelope's bytes exactly as they arrived (fields unknown to this build included). */
+    value: Buffer;
     topic: string;
     partition: number;
     offset: string;
@@ -228,6 +230,6 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
 }
 
 function pick(message: ReceivedMessage) {
-  const { topic, partition, offset, headers } = message;
-  return { topic, partition, offset, headers };
+  const { topic, partition, offset, headers, value } = message;
+  return { topic, partition, offset, headers, value };
 }

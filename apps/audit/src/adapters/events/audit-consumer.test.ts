@@ -26,12 +26,15 @@ describe('toAuditEntry', () => {
       subject: 'entity-1',
       data: { entityId: 'entity-1', previousTrust: 0.25, trust: 0.5, interactionId: 'i-1', valence: -0.5 },
     });
-    const envelope = decodeEnvelope(written!);
+    // A newer producer's field (number 99, varint 1) that this build does not know.
+    const arrived = Buffer.concat([written!, Buffer.from([0x98, 0x06, 0x01])]);
+    const envelope = decodeEnvelope(arrived);
     const decoded = decodeEventData(envelope);
     const event = {
       ...decoded,
       type: decoded.definition.type,
       envelope,
+      value: arrived,
       topic: 'jamey.soul.events.v1',
       partition: 0,
       offset: '0',
@@ -40,7 +43,7 @@ describe('toAuditEntry', () => {
     } as ConsumedEvent;
 
     const entry = toAuditEntry(event);
-    expect(Buffer.from(entry.envelope).equals(written!)).toBe(true);
+    expect(Buffer.from(entry.envelope).equals(arrived)).toBe(true);
     expect(entry).toMatchObject({
       eventId: envelope.id,
       type: 'soul.trust_changed',

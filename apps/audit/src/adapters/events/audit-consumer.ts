@@ -8,7 +8,6 @@ import {
   type EventsObserver,
   type EventTransport,
 } from '@jamey/events';
-import { common } from '@jamey/proto';
 import { consumerPolicy, EVENT_FLOWS, eventTopic, type ServiceName } from '@jamey/topology';
 import type { AuditLog } from '../../domain/audit-log.js';
 import type { AuditEntry } from '../../domain/audit-record.js';
@@ -37,11 +36,8 @@ export function toAuditEntry(event: ConsumedEvent): AuditEntry {
     traceparent: envelope.traceparent,
     dataSchema: envelope.dataSchema,
     dataJson: eventDataToJson(envelope) ?? null,
-    // ConsumedEvent carries the decoded envelope, not the bytes that arrived. Re-encoding is
-    // byte-identical for every envelope Jamey's outbox writes (ts-proto encodes fields in order
-    // and this build knows every field); an envelope from a newer producer would lose unknown
-    // fields here. Switch to the raw message bytes once @jamey/events exposes them.
-    envelope: common.EventEnvelope.encode(envelope).finish(),
+    // The bytes as they arrived, so a newer producer's unknown fields are kept too.
+    envelope: event.value,
     topic: event.topic,
   };
 }
