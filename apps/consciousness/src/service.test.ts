@@ -1,14 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { JameyError, isJameyError, notFound, systemClock, type ErrorCode } from '@jamey/core';
-import { createTestSchema, describeWithInfra } from '@jamey/data/testing';
+import { describeOnEachDatabase } from '@jamey/data/testing';
 import { createInProcessTransport, decodeEnvelope, decodeEventData, type EventTransport } from '@jamey/events';
 import { consciousness as pb, common, memory as memoryPb, soul as soulPb } from '@jamey/proto';
 import { createRpcClient, createRpcServer, type PromiseClient, type RpcServer, type ServiceHandlers } from '@jamey/rpc';
 import type { RunningService } from '@jamey/service';
 import { GRPC_SERVICES } from '@jamey/topology';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { selectFocus } from './domain/workspace.js';
 import { startConsciousnessService } from './service.js';
 
@@ -317,16 +314,4 @@ function consciousnessServiceSuite(database: () => Promise<{ url: string; cleanu
   });
 }
 
-describe('consciousness service on PGlite', () => {
-  consciousnessServiceSuite(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'jamey-consciousness-'));
-    return { url: `pglite://${dir}`, cleanup: () => rm(dir, { recursive: true, force: true }) };
-  });
-});
-
-describeWithInfra(['CONSCIOUSNESS_DATABASE_URL'], 'consciousness service on PostgreSQL', (env) => {
-  consciousnessServiceSuite(async () => {
-    const schema = await createTestSchema(env['CONSCIOUSNESS_DATABASE_URL']!, 'consciousness');
-    return { url: schema.url, cleanup: () => schema.drop() };
-  });
-});
+describeOnEachDatabase('consciousness service', 'CONSCIOUSNESS_DATABASE_URL', consciousnessServiceSuite);

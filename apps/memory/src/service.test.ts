@@ -1,10 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdGenerator, cryptoRandom, isUuidV7, systemClock } from '@jamey/core';
-import { createTestSchema, describeWithInfra, type TestSchema } from '@jamey/data/testing';
+import { describeOnEachDatabase } from '@jamey/data/testing';
 import { createEventLog, type EventLog } from '@jamey/events/testing';
 import { memory as pb } from '@jamey/proto';
 import { checkHealth, createRpcClient, type PromiseClient } from '@jamey/rpc';
@@ -302,17 +299,4 @@ function memoryServiceSuite(openDatabaseUrl: () => Promise<{ url: string; cleanu
   });
 }
 
-describe('memory service over gRPC with PGlite', () => {
-  memoryServiceSuite(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'jamey-memory-'));
-    return { url: `pglite://${dir}`, cleanup: () => rm(dir, { recursive: true, force: true }) };
-  });
-});
-
-describeWithInfra(['MEMORY_DATABASE_URL'], 'memory service over gRPC with PostgreSQL', (env) => {
-  let schema: TestSchema | undefined;
-  memoryServiceSuite(async () => {
-    schema = await createTestSchema(env['MEMORY_DATABASE_URL']!, 'memory_test');
-    return { url: schema.url, cleanup: () => schema!.drop() };
-  });
-});
+describeOnEachDatabase('memory service over gRPC', 'MEMORY_DATABASE_URL', memoryServiceSuite);

@@ -1,9 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isUuidV7, systemClock } from '@jamey/core';
-import { createTestSchema, describeWithInfra, type TestSchema } from '@jamey/data/testing';
+import { describeOnEachDatabase } from '@jamey/data/testing';
 import { createEventLog, type EventLog } from '@jamey/events/testing';
 import { soul as pb } from '@jamey/proto';
 import { createRpcClient, type PromiseClient } from '@jamey/rpc';
@@ -231,17 +228,4 @@ function soulServiceSuite(openDatabaseUrl: () => Promise<{ url: string; cleanup:
   });
 }
 
-describe('soul service over gRPC with PGlite', () => {
-  soulServiceSuite(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'jamey-soul-'));
-    return { url: `pglite://${dir}`, cleanup: () => rm(dir, { recursive: true, force: true }) };
-  });
-});
-
-describeWithInfra(['SOUL_DATABASE_URL'], 'soul service over gRPC with PostgreSQL', (env) => {
-  let schema: TestSchema | undefined;
-  soulServiceSuite(async () => {
-    schema = await createTestSchema(env['SOUL_DATABASE_URL']!, 'soul_test');
-    return { url: schema.url, cleanup: () => schema!.drop() };
-  });
-});
+describeOnEachDatabase('soul service over gRPC', 'SOUL_DATABASE_URL', soulServiceSuite);

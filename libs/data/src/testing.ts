@@ -3,6 +3,9 @@
  * Not for production code: it reads `process.env` and imports vitest.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'vitest';
 import { openDatabase } from './open.js';
 
@@ -125,4 +128,36 @@ export async function createTestSchema(baseUrl: string, prefix = 'test'): Promis
       }
     },
   };
+}
+
+/** A database a suite runs against: its URL, and how to remove it afterwards. */
+export interface TestDatabase {
+  url: string;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Runs `suite` twice: on PGlite in a fresh temporary directory, and on real PostgreSQL in a
+ * fresh schema of the database named by `urlVariable` (through {@link describeWithInfra}, so it
+ * skips with a reason, or fails under `JAMEY_REQUIRE_INFRA=1`, when the variable is missing).
+ * `suite` gets a function that creates its database when called.
+ */
+export function describeOnEachDatabase(
+  name: string,
+  urlVariable: string,
+  suite: (createDatabase: () => Promise<TestDatabase>) => void,
+): void {
+  const prefix = name.replace(/\W+/g, '_').toLowerCase();
+  describe(`${name} on PGlite`, () => {
+    suite(async () => {
+      const dir = await mkdtemp(join(tmpdir(), `jamey-${prefix}-`));
+      return { url: `pglite://${dir}`, cleanup: () => rm(dir, { recursive: true, force: true }) };
+    });
+  });
+  describeWithInfra([urlVariable], `${name} on PostgreSQL`, (env) => {
+    suite(async () => {
+      const schema = await createTestSchema(env[urlVariable]!, prefix);
+      return { url: schema.url, cleanup: () => schema.drop() };
+    });
+  });
 }
