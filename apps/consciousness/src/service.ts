@@ -40,8 +40,8 @@ export async function startConsciousnessService(options: ConsciousnessServiceOpt
     createEdgePolicies({ dependency: to, policy: edgePolicy({ from: 'consciousness', to }), clock: kit.clock, random: kit.random, retries: rpcRetries });
   const memoryPolicies = policiesFor('memory');
   const soulPolicies = policiesFor('soul');
-  kit.resilienceMetrics.observe('memory', memoryPolicies);
-  kit.resilienceMetrics.observe('soul', soulPolicies);
+  kit.addDependency('memory', memoryPolicies);
+  kit.addDependency('soul', soulPolicies);
   const memoryClient = createRpcClient(memoryPb.MemoryServiceService, {
     ...clientOptions,
     dependency: 'memory',

@@ -69,6 +69,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const policies = createGatewayPolicies({ clock, random: options.random ?? cryptoRandom, retries: config.rpcRetries });
   const degradation = createDegradationManager({ clock });
   const resilienceMetrics = createResilienceMetrics(metrics);
+  resilienceMetrics.observeDegradation(degradation);
   for (const name of DOWNSTREAMS) {
     degradation.watch(name, policies[name].breaker);
     resilienceMetrics.observe(name, policies[name]);

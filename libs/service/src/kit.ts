@@ -16,7 +16,7 @@ import {
   type Outbox,
   type OutboxRelay,
 } from '@jamey/events';
-import { createCircuitBreaker } from '@jamey/resilience';
+import { createCircuitBreaker, createDegradationManager, type DegradationManager } from '@jamey/resilience';
 import { createRpcServer, type RpcServer } from '@jamey/rpc';
 import {
   createHealth,
@@ -28,6 +28,7 @@ import {
   type Health,
   type Logger,
   type Registry,
+  type ObservedPolicies,
   type ResilienceMetrics,
 } from '@jamey/telemetry';
 import { guardDatabase } from './guarded-database.js';
@@ -49,6 +50,16 @@ export interface ServiceKit {
   readonly metrics: Registry;
   /** Records resilience policies' events on {@link ServiceKit.metrics}; one per registry. */
   readonly resilienceMetrics: ResilienceMetrics;
+  /**
+   * Degradation levels of the service's dependencies (`postgres` from the start), exported as
+   * `jamey_degradation_level` on `/metrics`, where the telemetry service reads them.
+   */
+  readonly degradation: DegradationManager;
+  /**
+   * Registers a dependency's policies: their events become metrics (and span events) and the
+   * breaker drives the dependency's degradation level. Returns a function that stops both.
+   */
+  addDependency(name: string, policies: ObservedPolicies): () => void;
   readonly health: Health;
   /** The service's database, behind a circuit breaker named `postgres`. */
   readonly db: Database;
@@ -98,7 +109,15 @@ export async function createServiceKit(options: ServiceKitOptions): Promise<Serv
   const db = guardDatabase(rawDb, databaseBreaker);
   const metrics = createMetricsRegistry(settings.name);
   const resilienceMetrics = createResilienceMetrics(metrics);
-  resilienceMetrics.observe('postgres', { breaker: databaseBreaker });
+  const degradation = createDegradationManager({ clock });
+  resilienceMetrics.observeDegradation(degradation);
+  const addDependency = (name: string, policies: ObservedPolicies): (() => void) => {
+    const stops = [resilienceMetrics.observe(name, policies), degradation.watch(name, policies.breaker)];
+    return () => {
+      for (const stop of stops) stop();
+    };
+  };
+  addDependency('postgres', { breaker: databaseBreaker });
   const ids = createIdGenerator(clock, random);
   const health = createHealth(clock);
   health.addCheck('database', (signal) => db.ping(signal));
@@ -110,6 +129,8 @@ export async function createServiceKit(options: ServiceKitOptions): Promise<Serv
     logger,
     metrics,
     resilienceMetrics,
+    degradation,
+    addDependency,
     health,
     db,
     outbox: createOutbox({ source: settings.name, clock, ids }),

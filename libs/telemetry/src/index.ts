@@ -2,4 +2,9 @@ export { type Logger, type LoggerOptions, createLogger, REDACTED_PATHS } from '.
 export { createMetricsRegistry, Registry } from './metrics.js';
 export { type Health, type HealthCheck, type CheckResult, type ReadinessReport, createHealth } from './health.js';
 export { type AdminServer, type AdminServerOptions, startAdminServer } from './admin-server.js';
-export { type ResilienceMetrics, type ObservedPolicies, createResilienceMetrics } from './resilience-metrics.js';
+export {
+  type ResilienceMetrics,
+  type ObservedPolicies,
+  createResilienceMetrics,
+  DEGRADATION_LEVEL_VALUES,
+} from './resilience-metrics.js';

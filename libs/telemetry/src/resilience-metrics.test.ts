@@ -1,6 +1,16 @@
-import { describe, expect, it } from 'vitest';
-import { createSeededRandom, dependencyUnavailable, systemClock } from '@jamey/core';
-import { constantBackoff, createBulkhead, createCircuitBreaker, createRetry, createTimeout } from '@jamey/resilience';
+import { context } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createManualClock, createSeededRandom, dependencyUnavailable, systemClock } from '@jamey/core';
+import {
+  constantBackoff,
+  createBulkhead,
+  createCircuitBreaker,
+  createDegradationManager,
+  createRetry,
+  createTimeout,
+} from '@jamey/resilience';
 import { createMetricsRegistry, createResilienceMetrics } from './index.js';
 
 describe('createResilienceMetrics', () => {
@@ -41,5 +51,66 @@ describe('createResilienceMetrics', () => {
     await holding;
     stop();
     expect(await registry.metrics()).not.toMatch(/jamey_circuit_breaker_state\{[^}]*dependency="memory"/);
+  });
+});
+
+describe('breaker state changes as span events', () => {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const contextManager = new AsyncLocalStorageContextManager();
+
+  beforeAll(() => {
+    context.setGlobalContextManager(contextManager.enable());
+  });
+  afterAll(async () => {
+    context.disable();
+    await provider.shutdown();
+  });
+
+  it('adds jamey.circuit_breaker.state_change to the span active when the breaker opens and closes', async () => {
+    const clock = createManualClock(0);
+    const breaker = createCircuitBreaker({
+      name: 'memory',
+      clock,
+      random: createSeededRandom(1),
+      strategy: { kind: 'consecutive', threshold: 1 },
+      breakDuration: 1_000,
+    });
+    createResilienceMetrics(createMetricsRegistry('test')).observe('memory', { breaker });
+    const tracer = provider.getTracer('test');
+    const inSpan = (name: string, fn: () => Promise<unknown>) =>
+      tracer.startActiveSpan(name, (span) => fn().catch(() => undefined).finally(() => span.end()));
+
+    await inSpan('tripping call', () => breaker.execute(() => Promise.reject(dependencyUnavailable('memory'))));
+    clock.advance(1_000);
+    await inSpan('probe', () => breaker.execute(() => 'ok'));
+
+    const events = (name: string) =>
+      exporter
+        .getFinishedSpans()
+        .find((span) => span.name === name)
+        ?.events.filter((event) => event.name === 'jamey.circuit_breaker.state_change')
+        .map((event) => `${String(event.attributes?.['jamey.circuit_breaker.from'])}->${String(event.attributes?.['jamey.circuit_breaker.to'])}`);
+    expect(events('tripping call')).toEqual(['closed->open']);
+    expect(events('probe')).toEqual(['open->half-open', 'half-open->closed']);
+    const attributes = exporter.getFinishedSpans()[0]?.events[0]?.attributes;
+    expect(attributes?.['jamey.dependency']).toBe('memory');
+  });
+});
+
+describe('jamey_degradation_level', () => {
+  it('exports each dependency of the observed manager as 0 full … 3 offline', async () => {
+    const clock = createManualClock(0);
+    const registry = createMetricsRegistry('test');
+    const metrics = createResilienceMetrics(registry);
+    const manager = createDegradationManager({ clock });
+    metrics.observeDegradation(manager);
+    manager.track('postgres');
+    manager.setLevel('redis', 'minimal');
+
+    const text = await registry.metrics();
+    expect(text).toMatch(/^jamey_degradation_level\{dependency="postgres"[^}]*\} 0$/m);
+    expect(text).toMatch(/^jamey_degradation_level\{dependency="redis"[^}]*\} 2$/m);
+    expect(() => metrics.observeDegradation(createDegradationManager({ clock }))).toThrow(/one degradation manager/);
   });
 });

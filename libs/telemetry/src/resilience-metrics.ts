@@ -1,7 +1,24 @@
+import { trace } from '@opentelemetry/api';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { BulkheadPolicy, CircuitBreaker, CircuitState, RetryPolicy, TimeoutPolicy } from '@jamey/resilience';
+import type {
+  BulkheadPolicy,
+  CircuitBreaker,
+  CircuitState,
+  DegradationLevel,
+  DegradationManager,
+  RetryPolicy,
+  TimeoutPolicy,
+} from '@jamey/resilience';
 
 const STATES: readonly CircuitState[] = ['closed', 'open', 'half-open', 'isolated'];
+
+/** `jamey_degradation_level` values: the higher, the less is available. */
+export const DEGRADATION_LEVEL_VALUES: Readonly<Record<DegradationLevel, number>> = Object.freeze({
+  full: 0,
+  degraded: 1,
+  minimal: 2,
+  offline: 3,
+});
 
 /** The policies of one dependency, as `createEdgePolicies` in @jamey/rpc builds them. */
 export interface ObservedPolicies {
@@ -15,6 +32,8 @@ export interface ObservedPolicies {
 export interface ResilienceMetrics {
   /** Starts recording `policies` under the `dependency` label. Returns a function that stops. */
   observe(dependency: string, policies: ObservedPolicies): () => void;
+  /** Exports `manager`'s levels as `jamey_degradation_level`. One manager per registry. */
+  observeDegradation(manager: DegradationManager): void;
 }
 
 /**
@@ -27,6 +46,11 @@ export interface ResilienceMetrics {
  * - `jamey_timeouts_total{dependency}`
  * - `jamey_bulkhead_rejections_total{dependency}`, `jamey_bulkhead_active_calls{dependency}`,
  *   `jamey_bulkhead_queue_depth{dependency}`
+ * - `jamey_degradation_level{dependency}`: 0 full, 1 degraded, 2 minimal, 3 offline
+ *
+ * Every breaker state change also becomes an OpenTelemetry span event
+ * (`jamey.circuit_breaker.state_change`) on the span active when it happened: the call that
+ * tripped the breaker, or the probe that closed it.
  */
 export function createResilienceMetrics(registry: Registry): ResilienceMetrics {
   const breakers = new Map<string, CircuitBreaker>();
@@ -92,13 +116,37 @@ export function createResilienceMetrics(registry: Registry): ResilienceMetrics {
     },
   });
 
+  let degradation: DegradationManager | undefined;
+  new Gauge({
+    name: 'jamey_degradation_level',
+    help: 'Degradation level per dependency: 0 full, 1 degraded, 2 minimal, 3 offline.',
+    labelNames: ['dependency'],
+    registers,
+    collect() {
+      this.reset();
+      if (!degradation) return;
+      for (const [dependency, level] of Object.entries(degradation.levels())) this.set({ dependency }, DEGRADATION_LEVEL_VALUES[level]);
+    },
+  });
+
   return {
+    observeDegradation(manager) {
+      if (degradation && degradation !== manager) throw new Error('a registry exports one degradation manager');
+      degradation = manager;
+    },
     observe(dependency, policies) {
       breakers.set(dependency, policies.breaker);
       if (policies.bulkhead) bulkheads.set(dependency, policies.bulkhead);
       const stops = [
         policies.breaker.events.on('OnCircuitOutcome', ({ outcome }) => calls.inc({ dependency, outcome })),
         policies.breaker.events.on('OnCircuitRejected', () => rejections.inc({ dependency })),
+        policies.breaker.events.on('OnCircuitStateChanged', ({ from, to }) => {
+          trace.getActiveSpan()?.addEvent('jamey.circuit_breaker.state_change', {
+            'jamey.dependency': dependency,
+            'jamey.circuit_breaker.from': from,
+            'jamey.circuit_breaker.to': to,
+          });
+        }),
       ];
       if (policies.retry) {
         stops.push(policies.retry.events.on('OnRetry', () => retries.inc({ dependency })));
