@@ -2,14 +2,22 @@
 // the published RFC 6962 / Certificate Transparency vectors that ship in
 // github.com/transparency-dev/merkle's testonly package, and reference inclusion and
 // consistency proofs computed by that package for trees of up to -max leaves.
+//
+// With -verify-note it instead checks a signed note (C2SP signed-note, as the Go checksum
+// database uses) read from stdin with golang.org/x/mod/sumdb/note; with -sign-note it signs
+// stdin's text with a fresh Ed25519 key and prints the verifier key and the note.
 package main
 
 import (
+	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
@@ -50,7 +58,29 @@ func hexAll(values [][]byte) []string {
 
 func main() {
 	max := flag.Uint64("max", 33, "largest reference tree size")
+	verifyNote := flag.String("verify-note", "", "verifier key: verify the signed note on stdin")
+	signNote := flag.String("sign-note", "", "key name: sign the text on stdin with a new key")
 	flag.Parse()
+	if *verifyNote != "" || *signNote != "" {
+		input, err := io.ReadAll(os.Stdin)
+		must(err)
+		if *verifyNote != "" {
+			verifier, err := note.NewVerifier(*verifyNote)
+			must(err)
+			opened, err := note.Open(input, note.VerifierList(verifier))
+			must(err)
+			fmt.Print(opened.Text)
+			return
+		}
+		skey, vkey, err := note.GenerateKey(rand.Reader, *signNote)
+		must(err)
+		signer, err := note.NewSigner(skey)
+		must(err)
+		signed, err := note.Sign(&note.Note{Text: string(input)}, signer)
+		must(err)
+		must(json.NewEncoder(os.Stdout).Encode(map[string]string{"verifierKey": vkey, "note": string(signed)}))
+		return
+	}
 	hasher := rfc6962.DefaultHasher
 	out := output{
 		LeafInputs: hexAll(testonly.LeafInputs()),
