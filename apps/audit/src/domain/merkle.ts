@@ -84,7 +84,7 @@ export function rangeNodes(start: number, end: number): NodeId[] {
 /** `MTH(D[start:end])` from stored nodes: the right-to-left fold of {@link rangeNodes}. */
 export function rangeHash(start: number, end: number, lookup: NodeLookup): Buffer {
   const nodes = rangeNodes(start, end);
-  let hash = Buffer.from(lookup(nodes[nodes.length - 1]!));
+  let hash: Buffer = Buffer.from(lookup(nodes[nodes.length - 1]!));
   for (let i = nodes.length - 2; i >= 0; i -= 1) hash = nodeHash(lookup(nodes[i]!), hash);
   return hash;
 }
