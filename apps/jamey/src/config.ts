@@ -18,11 +18,13 @@ export interface HostConfig {
 /**
  * Reads the host's configuration. It accepts the same variables as the separate services
  * (`<SERVICE>_PORT`, `<SERVICE>_ADMIN_PORT`, `<SERVICE>_DATABASE_URL`, `GATEWAY_*`, `LOG_LEVEL`…),
- * but binds to 127.0.0.1 by default and derives every address from the ports, so services
- * always find each other. @throws ConfigError listing every problem at once.
+ * but binds to 127.0.0.1 by default, derives every address from the ports, so services always
+ * find each other, and ignores `REDIS_URL`. @throws ConfigError listing every problem at once.
  */
 export function loadHostConfig(env: Env): HostConfig {
-  const withDefaults: Env = { JAMEY_BIND_HOST: '127.0.0.1', ...env };
+  // Embedded mode has no Redis (ARCHITECTURE.md): caches are in-process and rate limits are kept
+  // in memory, even when REDIS_URL is set for the separate services in the same shell.
+  const withDefaults: Env = { JAMEY_BIND_HOST: '127.0.0.1', ...env, REDIS_URL: undefined };
   const shape = Object.assign({}, ...GRPC_SERVICES.map((name) => serviceEnvShape(name))) as ReturnType<typeof serviceEnvShape>;
   const parsed = loadConfig(z.object(shape), withDefaults) as Readonly<Record<string, unknown>>;
   const services = Object.fromEntries(GRPC_SERVICES.map((name) => [name, toServiceSettings(name, parsed)])) as Record<

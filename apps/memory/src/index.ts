@@ -1,2 +1,2 @@
-export { startMemoryService, memoryMigrationsDir } from './service.js';
+export { startMemoryService, memoryMigrationsDir, type MemoryServiceOptions } from './service.js';
 export { loadMemoryConfig, type MemoryConfig } from './config.js';

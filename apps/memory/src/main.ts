@@ -7,5 +7,5 @@ import { startMemoryService } from './service.js';
 const config = loadMemoryConfig(process.env);
 const logger = createLogger({ service: 'memory', level: config.service.logLevel });
 const transport = createKafkaTransport({ brokers: [...config.kafkaBrokers], clientId: 'memory', logger });
-const running = await startMemoryService({ settings: config.service, transport, logger });
+const running = await startMemoryService({ settings: config.service, transport, logger, cache: config.cache });
 stopOnSignals(running, transport, logger, config.service);

@@ -157,6 +157,20 @@ function memoryServiceSuite(openDatabaseUrl: () => Promise<{ url: string; cleanu
       expect((await h.client.getMemory({ id: memory!.id.toUpperCase() })).memory).toEqual(memory);
     });
 
+    it('answers a repeated read from the in-process cache; without Redis there is no L2', async () => {
+      const { memory } = await store(`cached ${uniqueWord()}`);
+      const count = async (level: string, result: string): Promise<number> => {
+        const text = await (await fetch(`http://127.0.0.1:${h.running.adminPort}/metrics`)).text();
+        const line = new RegExp(`^jamey_cache_requests_total\\{[^}]*cache="memory",level="${level}",result="${result}"[^}]*\\} (\\d+)$`, 'm');
+        return Number(line.exec(text)?.[1] ?? 0);
+      };
+      const [misses, hits] = [await count('l1', 'miss'), await count('l1', 'hit')];
+      expect((await h.client.getMemory({ id: memory!.id })).memory).toEqual(memory);
+      expect((await h.client.getMemory({ id: memory!.id })).memory).toEqual(memory);
+      expect([await count('l1', 'miss'), await count('l1', 'hit')]).toEqual([misses + 1, hits + 1]);
+      expect(await count('l2', 'miss')).toBe(0);
+    });
+
     it('returns NOT_FOUND for an unknown id and INVALID_ARGUMENT for a malformed one', async () => {
       await expectRpcError(h.client.getMemory({ id: newUuidV7() }), 'NOT_FOUND');
       await expectRpcError(h.client.getMemory({ id: '' }), 'INVALID_ARGUMENT', 'id');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, csv, databaseUrl, flag, loadConfig, port, z } from './index.js';
+import { ConfigError, csv, databaseUrl, flag, loadConfig, port, redisUrl, z } from './index.js';
 
 const schema = z.object({
   PORT: port(8080),
@@ -33,5 +33,21 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).toMatch(/PORT/);
     expect(problems.join('\n')).toMatch(/DB/);
     expect(problems.join('\n')).toMatch(/DEBUG/);
+  });
+});
+
+describe('redisUrl', () => {
+  const redis = z.object({ REDIS_URL: redisUrl().optional() });
+
+  it('accepts redis:// and rediss:// URLs with credentials and a database number', () => {
+    for (const url of ['redis://127.0.0.1:56379', 'redis://cache', 'rediss://user:secret@cache.example:6380/2', 'redis://h:1/']) {
+      expect(loadConfig(redis, { REDIS_URL: url })).toEqual({ REDIS_URL: url });
+    }
+  });
+
+  it('rejects anything else, naming the variable', () => {
+    for (const url of ['127.0.0.1:6379', 'http://cache:6379', 'redis://', 'redis://h:1/db', 'not a url']) {
+      expect(() => loadConfig(redis, { REDIS_URL: url }), url).toThrow(/REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
+    }
   });
 });

@@ -70,6 +70,20 @@ export const logLevel = () => z.enum(['fatal', 'error', 'warn', 'info', 'debug',
 export const databaseUrl = () =>
   z.string().regex(/^(postgres(ql)?|pglite):\/\/.+/, 'must be a postgres://, postgresql:// or pglite:// URL');
 
+/**
+ * A Redis URL: `redis://[user:password@]host[:port][/db]`, or `rediss://…` for TLS. The
+ * password may be in it: never log the value.
+ */
+export const redisUrl = () =>
+  z.string().refine((raw) => {
+    try {
+      const url = new URL(raw);
+      return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '' && /^(\/\d*)?$/.test(url.pathname);
+    } catch {
+      return false;
+    }
+  }, 'must be a redis:// or rediss:// URL: redis://[user:password@]host[:port][/db]');
+
 /** A gRPC target, `host:port`. */
 export const grpcAddress = (fallback: string) =>
   z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').default(fallback);

@@ -1,4 +1,4 @@
-import { databaseUrl, logLevel, millis, port, z, type DeepReadonly } from '@jamey/config';
+import { databaseUrl, logLevel, millis, port, redisUrl, z, type DeepReadonly } from '@jamey/config';
 import { DEFAULT_PORTS, type GrpcServiceName } from '@jamey/topology';
 
 /** Settings every gRPC service process has. */
@@ -14,6 +14,11 @@ export interface ServiceSettings {
   readonly databaseUrl: string;
   /** Max connections in the pool. */
   readonly databasePoolSize: number;
+  /**
+   * `redis://…` (`REDIS_URL`): the L2 cache and its invalidation channel. Absent: caches are
+   * in-process only (embedded mode).
+   */
+  readonly redisUrl?: string | undefined;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** How long in-flight calls may drain on shutdown before the server force-closes. */
   readonly shutdownGraceMs: number;
@@ -24,8 +29,8 @@ const upper = (name: string): string => name.toUpperCase();
 /**
  * The environment variables every service reads, as a zod shape an app's config schema can
  * spread into its own: `<SERVICE>_PORT`, `<SERVICE>_ADMIN_PORT`, `<SERVICE>_DATABASE_URL`,
- * `<SERVICE>_DATABASE_POOL_SIZE`, `JAMEY_BIND_HOST`, `JAMEY_DATA_DIR`, `LOG_LEVEL`,
- * `SHUTDOWN_GRACE_MS`.
+ * `<SERVICE>_DATABASE_POOL_SIZE`, `REDIS_URL` (optional), `JAMEY_BIND_HOST`, `JAMEY_DATA_DIR`,
+ * `LOG_LEVEL`, `SHUTDOWN_GRACE_MS`.
  */
 export function serviceEnvShape(name: GrpcServiceName) {
   const prefix = upper(name);
@@ -34,6 +39,7 @@ export function serviceEnvShape(name: GrpcServiceName) {
     [`${prefix}_ADMIN_PORT`]: port(DEFAULT_PORTS[name].admin),
     [`${prefix}_DATABASE_URL`]: databaseUrl().optional(),
     [`${prefix}_DATABASE_POOL_SIZE`]: z.coerce.number().int().min(1).max(100).default(10),
+    REDIS_URL: redisUrl().optional(),
     JAMEY_BIND_HOST: z.string().min(1).default('0.0.0.0'),
     JAMEY_DATA_DIR: z.string().min(1).default('.data'),
     LOG_LEVEL: logLevel(),
@@ -52,6 +58,7 @@ export function toServiceSettings(name: GrpcServiceName, env: DeepReadonly<Recor
     adminPort: env[`${prefix}_ADMIN_PORT`] as number,
     databaseUrl: (env[`${prefix}_DATABASE_URL`] as string | undefined) ?? `pglite://${dataDir}/${name}`,
     databasePoolSize: env[`${prefix}_DATABASE_POOL_SIZE`] as number,
+    redisUrl: env['REDIS_URL'] as string | undefined,
     logLevel: env['LOG_LEVEL'] as ServiceSettings['logLevel'],
     shutdownGraceMs: env['SHUTDOWN_GRACE_MS'] as number,
   });

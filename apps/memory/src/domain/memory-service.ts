@@ -26,6 +26,23 @@ export interface MemoryRepository {
   ): Promise<{ memory: Memory; rank: number }[]>;
 }
 
+/**
+ * A read-through cache of memories by id. Implemented by the Redis adapter (L1 in process, L2 in
+ * Redis, invalidated on every replica); without it every read goes to the repository.
+ */
+export interface MemoryCache {
+  /** The memory `id`, from the cache or else from `load` (whose errors are passed on, never cached). */
+  get(id: string, load: (signal: AbortSignal) => Promise<Memory>, signal?: AbortSignal): Promise<Memory>;
+  /** Forgets `id` on every replica; called after the change committed. Never fails. */
+  invalidate(id: string): Promise<void>;
+}
+
+/** No cache: every read loads. */
+const NO_CACHE: MemoryCache = {
+  get: (_id, load, signal) => load(signal ?? new AbortController().signal),
+  invalidate: async () => undefined,
+};
+
 /** A page of search hits. */
 export interface SearchPage {
   readonly hits: readonly { memory: Memory; rank: number }[];
@@ -42,11 +59,14 @@ export interface MemoryServiceDeps {
   readonly ids: IdGenerator;
   /** Called after a commit that wrote events, so the relay publishes them at once. */
   readonly onEventsCommitted: () => void;
+  /** Caches `get`. Default: none. */
+  readonly cache?: MemoryCache | undefined;
 }
 
 /** Jamey's memory: store, recall by id, full-text search and forget. */
 export function createMemoryService(deps: MemoryServiceDeps) {
   const { db, repository, outbox, clock, ids } = deps;
+  const cache = deps.cache ?? NO_CACHE;
 
   function requireId(id: string): string {
     if (!isUuid(id)) throw invalidArgument('id', 'id must be a UUID');
@@ -67,11 +87,18 @@ export function createMemoryService(deps: MemoryServiceDeps) {
       return memory;
     },
 
-    /** Reads one memory. @throws NOT_FOUND */
+    /** Reads one memory, through the cache. @throws NOT_FOUND (never cached) */
     async get(id: string, signal?: AbortSignal): Promise<Memory> {
-      const memory = await repository.get(requireId(id), signal);
-      if (!memory) throw notFound('memory', id);
-      return memory;
+      const memoryId = requireId(id);
+      return cache.get(
+        memoryId,
+        async (loadSignal) => {
+          const memory = await repository.get(memoryId, loadSignal);
+          if (!memory) throw notFound('memory', id);
+          return memory;
+        },
+        signal,
+      );
     },
 
     /** Ranked full-text search with cursor pagination. */
@@ -89,7 +116,7 @@ export function createMemoryService(deps: MemoryServiceDeps) {
       return { hits, nextPageToken };
     },
 
-    /** Deletes a memory and emits `memory.deleted`. @throws NOT_FOUND */
+    /** Deletes a memory and emits `memory.deleted`, then drops it from every replica's cache. @throws NOT_FOUND */
     async delete(id: string, signal?: AbortSignal): Promise<void> {
       const memoryId = requireId(id);
       const deleted = await db.transaction(async (tx) => {
@@ -99,6 +126,9 @@ export function createMemoryService(deps: MemoryServiceDeps) {
       }, signal);
       if (!deleted) throw notFound('memory', id);
       deps.onEventsCommitted();
+      // After the commit, so no replica can load the row again; not with the caller's signal:
+      // once the row is gone, every cache must hear of it even if the caller has left.
+      await cache.invalidate(memoryId);
     },
   };
 }
