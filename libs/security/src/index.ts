@@ -56,3 +56,11 @@ export {
   type ServiceTokenVerifier,
   createServiceTokenVerifier,
 } from './service-tokens.js';
+export {
+  type UserAuthSettings,
+  type UserAuthContext,
+  createUserAuth,
+  type ServiceKeySettings,
+  type ServiceAuth,
+  createServiceAuth,
+} from './setup.js';
