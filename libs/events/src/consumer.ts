@@ -2,6 +2,7 @@ import { type Clock, cryptoRandom, isJameyError, type RandomSource } from '@jame
 import { createRetry, exponentialBackoff } from '@jamey/resilience';
 import type { Database, Logger, Queryable } from '@jamey/data';
 import type { common } from '@jamey/proto';
+import type { Span } from '@opentelemetry/api';
 import {
   type Catalog,
   decodeEnvelope,
@@ -13,6 +14,7 @@ import {
 } from './catalog.js';
 import type { DeadLetterReason, EventsObserver } from './observe.js';
 import { EVENT_ID_HEADER } from './outbox.js';
+import { DEFAULT_MESSAGING_SYSTEM, inSpan, markFailed, MESSAGING_ATTRIBUTES as M, producerLink, SpanKind } from './tracing.js';
 import type { EventTransport, ReceivedMessage, Subscription } from './transport.js';
 
 /** A decoded catalog event as a handler receives it; narrow it with `event.type`. */
@@ -130,7 +132,9 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     }
   };
 
-  const deadLetter = async (message: ReceivedMessage, reason: DeadLetterReason, error: unknown, eventId?: string) => {
+  // The dead-letter copy keeps every original header, traceparent included: whoever
+  // reprocesses it later links to the original producer, not to this consumer.
+  const deadLetter = async (message: ReceivedMessage, reason: DeadLetterReason, error: unknown, started: number, eventId?: string) => {
     const headers: Record<string, string> = {
       ...message.headers,
       [DLQ_HEADERS.reason]: reason,
@@ -146,7 +150,7 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
       { groupId, topic: message.topic, partition: message.partition, offset: message.offset, reason, eventId, err: error },
       'event dead-lettered',
     );
-    observe({ kind: 'dead_lettered', groupId, topic: message.topic, reason, eventId });
+    observe({ kind: 'dead_lettered', groupId, topic: message.topic, reason, eventId, durationMs: clock.now() - started });
   };
 
   const apply = async (event: ConsumedEvent, signal: AbortSignal): Promise<boolean> =>
@@ -162,9 +166,35 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
       return true;
     }, signal);
 
-  const onMessage = async (message: ReceivedMessage): Promise<void> => {
+  /**
+   * One delivery, in its own `process <topic>` span: a new trace linked to the producer's
+   * `create` span (the message's `traceparent`), never a child of it (see tracing.ts).
+   */
+  const onMessage = (message: ReceivedMessage): Promise<void> =>
+    inSpan(
+      `process ${message.topic}`,
+      {
+        kind: SpanKind.CONSUMER,
+        root: true,
+        links: producerLink(message.headers),
+        attributes: {
+          [M.system]: transport.system ?? DEFAULT_MESSAGING_SYSTEM,
+          [M.destination]: message.topic,
+          [M.operationType]: 'process',
+          [M.operationName]: 'process',
+          [M.consumerGroup]: groupId,
+          [M.partition]: String(message.partition),
+          [M.offset]: Number(message.offset),
+          [M.key]: message.key,
+        },
+      },
+      (span) => handleMessage(message, span),
+    );
+
+  const handleMessage = async (message: ReceivedMessage, span: Span): Promise<void> => {
     const { signal } = controller;
     signal.throwIfAborted(); // stopping: leave it uncommitted
+    const started = clock.now();
     let event: ConsumedEvent;
     let envelope: common.EventEnvelope | undefined;
     try {
@@ -173,21 +203,30 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
       event = { ...decoded, envelope, ...pick(message), signal } as ConsumedEvent;
     } catch (error) {
       if (!(error instanceof EventDecodeError)) throw error;
-      await deadLetter(message, error.reason, error, envelope?.id ?? message.headers[EVENT_ID_HEADER]);
+      markFailed(span, error);
+      span.setAttribute('jamey.dead_letter.reason', error.reason);
+      await deadLetter(message, error.reason, error, started, envelope?.id ?? message.headers[EVENT_ID_HEADER]);
       return;
     }
+    span.setAttributes({ [M.messageId]: event.envelope.id, [M.eventType]: event.type });
 
     const base = { groupId, topic: message.topic, type: event.type, eventId: event.envelope.id };
     let lastError: unknown;
     try {
       await retry.execute(
         async ({ attempt }) => {
-          const started = clock.now();
+          const attemptStarted = clock.now();
           try {
             const applied = await apply(event, signal);
-            observe(applied ? { kind: 'consumed', ...base, durationMs: clock.now() - started } : { kind: 'duplicate', ...base });
+            span.setAttribute('jamey.event.duplicate', !applied);
+            observe(
+              applied
+                ? { kind: 'consumed', ...base, durationMs: clock.now() - attemptStarted }
+                : { kind: 'duplicate', ...base, durationMs: clock.now() - attemptStarted },
+            );
           } catch (error) {
             if (!signal.aborted) {
+              span.addEvent('handler failed', { attempt: attempt + 1, 'exception.message': error instanceof Error ? error.message : String(error) });
               observe({ kind: 'handler_failed', ...base, attempt: attempt + 1, error });
               logger.warn({ ...base, attempt: attempt + 1, maxAttempts, err: error }, 'event handler failed');
             }
@@ -201,8 +240,13 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
       if (signal.aborted) throw error; // stopping: leave it uncommitted
       lastError = error;
     }
-    if (isJameyError(lastError) && lastError.code === 'DEPENDENCY_UNAVAILABLE') throw lastError;
-    await deadLetter(message, 'handler_failed', lastError, event.envelope.id);
+    if (isJameyError(lastError) && lastError.code === 'DEPENDENCY_UNAVAILABLE') {
+      observe({ kind: 'failed', ...base, error: lastError, durationMs: clock.now() - started });
+      throw lastError;
+    }
+    markFailed(span, lastError);
+    span.setAttribute('jamey.dead_letter.reason', 'handler_failed');
+    await deadLetter(message, 'handler_failed', lastError, started, event.envelope.id);
   };
 
   const consumer: EventConsumer = {
@@ -216,6 +260,7 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
         fromBeginning: options.fromBeginning ?? true,
         fromTimestamp: options.fromTimestamp,
         handler: onMessage,
+        onLag: ({ topic, messages }) => observe({ kind: 'lag', groupId, topic, messages }),
       });
       signal?.addEventListener('abort', () => void consumer.stop(), { once: true });
     },

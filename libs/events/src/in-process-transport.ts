@@ -20,6 +20,7 @@ export interface InProcessTransportOptions {
 interface Member {
   readonly topics: ReadonlySet<string>;
   readonly handler: (message: ReceivedMessage) => Promise<void>;
+  readonly onLag: ((lag: { topic: string; messages: number }) => void) | undefined;
   readonly inFlight: Set<Promise<void>>;
   active: boolean;
 }
@@ -32,6 +33,8 @@ interface Group {
   changed: { promise: Promise<void>; notify: () => void };
   /** The tail of each topic's delivery chain, so one topic's messages reach the group in order. */
   readonly chains: Map<string, Promise<void>>;
+  /** Messages sent to each topic and not handled by this group yet: its lag. */
+  readonly pending: Map<string, number>;
 }
 
 /**
@@ -70,7 +73,13 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
   const groupOf = (groupId: string): Group => {
     let group = groups.get(groupId);
     if (group === undefined) {
-      group = { members: [], durableTopics: new Set(options.durableGroups?.[groupId] ?? []), changed: signalOf(), chains: new Map() };
+      group = {
+        members: [],
+        durableTopics: new Set(options.durableGroups?.[groupId] ?? []),
+        changed: signalOf(),
+        chains: new Map(),
+        pending: new Map(),
+      };
       groups.set(groupId, group);
     }
     return group;
@@ -97,11 +106,35 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
     }
   };
 
+  const reportLag = (group: Group, topic: string, change: number): void => {
+    const messages = Math.max(0, (group.pending.get(topic) ?? 0) + change);
+    group.pending.set(topic, messages);
+    for (const member of group.members) {
+      if (!member.active || !member.topics.has(topic)) continue;
+      try {
+        member.onLag?.({ topic, messages });
+      } catch (error) {
+        logger.warn({ err: error }, 'lag observer threw');
+      }
+    }
+  };
+
   const enqueue = (groupId: string, group: Group, topic: string, messages: ReceivedMessage[]): Promise<void> => {
     const previous = group.chains.get(topic) ?? Promise.resolve();
+    reportLag(group, topic, messages.length);
     const run = previous.then(async () => {
-      // Stop at the first failure: later messages of the batch may share its key.
-      for (const message of messages) await handleOne(groupId, group, message);
+      // Stop at the first failure: later messages of the batch may share its key. The relay
+      // sends the unhandled rest again, so it no longer counts as queued here.
+      let handled = 0;
+      try {
+        for (const message of messages) {
+          await handleOne(groupId, group, message);
+          handled += 1;
+          reportLag(group, topic, -1);
+        }
+      } finally {
+        if (handled < messages.length) reportLag(group, topic, handled - messages.length);
+      }
     });
     group.chains.set(
       topic,
@@ -111,6 +144,8 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
   };
 
   return {
+    system: 'jamey_in_process',
+
     async ensureTopics() {
       // Topics exist implicitly on the in-process bus.
     },
@@ -141,13 +176,13 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
       if (errors.length > 1) throw new AggregateError(errors, `${errors.length} consumer groups failed on ${topic}`);
     },
 
-    async subscribe({ groupId, topics, handler, fromTimestamp }) {
+    async subscribe({ groupId, topics, handler, fromTimestamp, onLag }) {
       if (closed) throw new Error('in-process transport is closed');
       if (fromTimestamp !== undefined) {
         logger.warn({ groupId, fromTimestamp }, 'the in-process bus keeps no history; fromTimestamp is ignored');
       }
       const group = groupOf(groupId);
-      const member: Member = { topics: new Set(topics), handler, inFlight: new Set(), active: true };
+      const member: Member = { topics: new Set(topics), handler, onLag, inFlight: new Set(), active: true };
       group.members.push(member);
       const { notify } = group.changed;
       group.changed = signalOf();

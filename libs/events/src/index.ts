@@ -36,7 +36,7 @@ export {
 export type { EventTransport, ReceivedMessage, SubscribeOptions, Subscription, TransportMessage } from './transport.js';
 export { createKafkaTransport, type KafkaTransportOptions, normalizeHeaders, translateKafkaError } from './kafka-transport.js';
 export { createInProcessTransport, type InProcessTransportOptions } from './in-process-transport.js';
-export { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './relay.js';
+export { BACKLOG_COUNT_LIMIT, createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './relay.js';
 export {
   type ConsumedEvent,
   createEventConsumer,
@@ -44,4 +44,6 @@ export {
   type EventConsumer,
   type EventConsumerOptions,
 } from './consumer.js';
-export type { DeadLetterReason, EventsObservation, EventsObserver } from './observe.js';
+export { combineObservers, type DeadLetterReason, type EventsObservation, type EventsObserver } from './observe.js';
+export { createEventsMetrics, type EventsMetrics, type EventsMetricsOptions } from './metrics.js';
+export { MESSAGING_ATTRIBUTES, parseTraceparent } from './tracing.js';

@@ -112,6 +112,44 @@ function lazily<T>(create: () => Promise<T>): { get(): Promise<T>; peek(): Promi
 }
 
 /**
+ * Follows a consumer's lag per partition: each fetched batch brings the partition's high
+ * watermark, each handled message moves the position; a rebalance forgets partitions the
+ * consumer no longer holds. Reports the sum per topic through `onLag`.
+ */
+function trackLag(consumer: Consumer, onLag: ((lag: { topic: string; messages: number }) => void) | undefined) {
+  const partitions = new Map<string, Map<number, { highWatermark: bigint; next: bigint }>>();
+  const report = (topic: string): void => {
+    let messages = 0n;
+    for (const { highWatermark, next } of partitions.get(topic)?.values() ?? []) messages += highWatermark > next ? highWatermark - next : 0n;
+    onLag?.({ topic, messages: Number(messages) });
+  };
+  if (onLag !== undefined) {
+    consumer.on(consumer.events.START_BATCH_PROCESS, ({ payload }) => {
+      const { topic, partition, highWatermark, firstOffset } = payload as { topic: string; partition: number; highWatermark: string; firstOffset: string };
+      const byPartition = partitions.get(topic) ?? new Map<number, { highWatermark: bigint; next: bigint }>();
+      partitions.set(topic, byPartition);
+      byPartition.set(partition, { highWatermark: BigInt(highWatermark), next: BigInt(firstOffset) });
+      report(topic);
+    });
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      const assigned = payload.memberAssignment;
+      for (const [topic, byPartition] of partitions) {
+        for (const partition of byPartition.keys()) if (!(assigned[topic] ?? []).includes(partition)) byPartition.delete(partition);
+        report(topic);
+      }
+    });
+  }
+  return {
+    handled(topic: string, partition: number, offset: string): void {
+      const state = partitions.get(topic)?.get(partition);
+      if (state === undefined) return;
+      state.next = BigInt(offset) + 1n;
+      report(topic);
+    },
+  };
+}
+
+/**
  * The Kafka {@link EventTransport} (kafkajs).
  *
  * - Producer: idempotent, `acks: -1`, one request in flight, so one key's messages keep their
@@ -162,6 +200,8 @@ export function createKafkaTransport(options: KafkaTransportOptions): EventTrans
   };
 
   return {
+    system: 'kafka',
+
     async ensureTopics(topics, signal) {
       const work = (async () => {
         const client = await admin.get();
@@ -202,7 +242,7 @@ export function createKafkaTransport(options: KafkaTransportOptions): EventTrans
       );
     },
 
-    async subscribe({ groupId, topics, fromBeginning = false, fromTimestamp, handler }) {
+    async subscribe({ groupId, topics, fromBeginning = false, fromTimestamp, handler, onLag }) {
       if (fromTimestamp !== undefined) await seekToTimestamp(groupId, topics, fromTimestamp);
       const consumer: Consumer = kafka.consumer({
         groupId,
@@ -210,6 +250,7 @@ export function createKafkaTransport(options: KafkaTransportOptions): EventTrans
         maxWaitTimeInMs: maxWaitTimeMs,
         allowAutoTopicCreation: false,
       });
+      const lag = trackLag(consumer, onLag);
       await consumer.connect();
       try {
         await consumer.subscribe({ topics, fromBeginning });
@@ -227,6 +268,7 @@ export function createKafkaTransport(options: KafkaTransportOptions): EventTrans
             };
             await handler(received);
             await consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+            lag.handled(topic, partition, message.offset);
           },
         });
       } catch (error) {

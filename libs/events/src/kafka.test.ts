@@ -252,6 +252,47 @@ describeWithInfra([TEST_DATABASE_URL, KAFKA_BROKERS], 'events over real Kafka an
     expect(replayed).not.toContain(before[0]!.id);
   });
 
+
+  it('carries the stored traceparent through Kafka headers (Buffers on the wire) and reports consumer lag', async () => {
+    const groupId = uniqueName('trace');
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const traced = createOutbox({ source: 'memory', clock, ids, getTraceContext: () => ({ traceparent, tracestate: 'jamey=1' }) });
+    for (const id of ['t-1', 't-2', 't-3']) {
+      await db.transaction((tx) => traced.append(tx, { definition: catalog['memory.deleted'], subject: 'one-key', data: { memoryId: id } }));
+    }
+    await createOutboxRelay({ db, transport, logger: silentLogger, clock }).drain();
+    const headers: Record<string, string>[] = [];
+    const observed: EventsObservation[] = [];
+    const consumer = createEventConsumer({
+      db, transport, groupId, topics: [TOPIC], logger: silentLogger, clock,
+      handle: async (event, tx) => {
+        headers.push(event.headers);
+        await recordSeen(groupId)(event, tx);
+      },
+      onEvent: (e) => observed.push(e),
+    });
+    await consumer.start();
+    await waitFor(() => headers.length === 3, { message: 'three events consumed' });
+    // The lag is reported after each handled message: it ends at zero.
+    const lastLag = (): number | undefined => observed.flatMap((e) => (e.kind === 'lag' ? [e.messages] : [])).at(-1);
+    await waitFor(() => lastLag() === 0, { message: 'lag back to zero' });
+    await consumer.stop();
+    expect(headers.every((h) => h['traceparent'] === traceparent && h['tracestate'] === 'jamey=1')).toBe(true);
+    const lags = observed.flatMap((e) => (e.kind === 'lag' ? [e] : []));
+    expect(lags[0]).toMatchObject({ groupId, topic: TOPIC });
+    expect(Math.max(...lags.map((l) => l.messages))).toBeGreaterThan(0);
+
+    // On the wire, kafkajs hands the header over as a Buffer.
+    const raw = new Kafka({ brokers, clientId: `raw-${groupId}`, logLevel: logLevel.NOTHING }).consumer({ groupId: `${groupId}-raw` });
+    const wire: KafkaMessage[] = [];
+    await raw.connect();
+    await raw.subscribe({ topics: [`${TOPIC}.${suffix}`], fromBeginning: true });
+    await raw.run({ eachMessage: async ({ message }) => void wire.push(message) });
+    await waitFor(() => wire.length === 3, { message: 'raw consumer read the three messages' });
+    await raw.disconnect();
+    expect(Buffer.isBuffer(wire[0]?.headers?.['traceparent'])).toBe(true);
+    expect(String(wire[0]?.headers?.['traceparent'])).toBe(traceparent);
+  });
 });
 
 describe('kafka header normalization', () => {

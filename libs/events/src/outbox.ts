@@ -2,6 +2,7 @@ import { type Clock, type IdGenerator, invalidArgument } from '@jamey/core';
 import type { Queryable } from '@jamey/data';
 import { common } from '@jamey/proto';
 import type { EventDefinition } from './catalog.js';
+import { DEFAULT_MESSAGING_SYSTEM, inSpan, MESSAGING_ATTRIBUTES as M, SpanKind, traceContextOf } from './tracing.js';
 
 /** W3C trace context of the span producing an event. */
 export interface TraceContext {
@@ -16,8 +17,14 @@ export interface OutboxOptions {
   clock: Clock;
   /** Event ids; Jamey's are UUIDv7. */
   ids: IdGenerator;
-  /** The active trace context, copied into the envelope and the Kafka headers. */
+  /**
+   * The trace context stored with each event (envelope and `traceparent`/`tracestate`
+   * headers). Default: that of the `create <topic>` span `append` makes, a child of the
+   * active span; nothing when no OpenTelemetry SDK is running.
+   */
   getTraceContext?: () => TraceContext;
+  /** `messaging.system` on the `create` spans (default `kafka`). */
+  messagingSystem?: string;
 }
 
 /** An event to append: its definition, the aggregate it is about, and its payload. */
@@ -61,33 +68,45 @@ export function createOutbox(options: OutboxOptions): Outbox {
         throw new TypeError(`the ${source} outbox cannot publish ${definition.type}, which belongs to ${definition.source}`);
       }
       if (subject === '') throw invalidArgument('subject', 'an event needs a subject (its aggregate id)');
-      const trace = getTraceContext?.() ?? {};
-      const time = new Date(clock.now());
-      const envelope: common.EventEnvelope = {
-        id: ids(),
-        type: definition.type,
-        source,
-        time,
-        subject,
-        traceparent: trace.traceparent ?? '',
-        tracestate: trace.tracestate ?? '',
-        dataSchema: definition.dataSchema,
-        data: Buffer.from(definition.schema.encode(data).finish()),
+      const id = ids();
+      const attributes = {
+        [M.system]: options.messagingSystem ?? DEFAULT_MESSAGING_SYSTEM,
+        [M.destination]: definition.topic,
+        [M.operationType]: 'create',
+        [M.operationName]: 'create',
+        [M.messageId]: id,
+        [M.key]: subject,
+        [M.eventType]: definition.type,
       };
-      await tx.query(
-        `INSERT INTO outbox (event_id, topic, key, envelope, headers, created_at)
-         VALUES ($1, $2, $3, $4, $5::jsonb, $6::timestamptz)`,
-        [
-          envelope.id,
-          definition.topic,
+      return inSpan(`create ${definition.topic}`, { kind: SpanKind.PRODUCER, attributes }, async (span) => {
+        const trace = getTraceContext?.() ?? traceContextOf(span);
+        const time = new Date(clock.now());
+        const envelope: common.EventEnvelope = {
+          id,
+          type: definition.type,
+          source,
+          time,
           subject,
-          Buffer.from(common.EventEnvelope.encode(envelope).finish()),
-          JSON.stringify(headersFor(envelope)),
-          time.toISOString(),
-        ],
-        signal,
-      );
-      return envelope;
+          traceparent: trace.traceparent ?? '',
+          tracestate: trace.tracestate ?? '',
+          dataSchema: definition.dataSchema,
+          data: Buffer.from(definition.schema.encode(data).finish()),
+        };
+        await tx.query(
+          `INSERT INTO outbox (event_id, topic, key, envelope, headers, created_at)
+           VALUES ($1, $2, $3, $4, $5::jsonb, $6::timestamptz)`,
+          [
+            envelope.id,
+            definition.topic,
+            subject,
+            Buffer.from(common.EventEnvelope.encode(envelope).finish()),
+            JSON.stringify(headersFor(envelope)),
+            time.toISOString(),
+          ],
+          signal,
+        );
+        return envelope;
+      });
     },
   };
 }

@@ -2,6 +2,7 @@ import { type Clock, cryptoRandom, delay } from '@jamey/core';
 import { exponentialBackoff } from '@jamey/resilience';
 import { createMutex, type Database, type Logger, type Queryable } from '@jamey/data';
 import type { EventsObserver } from './observe.js';
+import { DEFAULT_MESSAGING_SYSTEM, inSpan, MESSAGING_ATTRIBUTES as M, producerLink, SpanKind } from './tracing.js';
 import type { EventTransport, TransportMessage } from './transport.js';
 
 /** Options for {@link createOutboxRelay}. */
@@ -39,7 +40,7 @@ export interface OutboxRelay {
    * tests and shutdown. Rejects with the transport's error if a send fails.
    */
   drain(signal?: AbortSignal): Promise<void>;
-  /** Rows not yet published. */
+  /** Rows not yet published, counted up to {@link BACKLOG_COUNT_LIMIT} (a bounded query). */
   backlog(signal?: AbortSignal): Promise<number>;
 }
 
@@ -52,6 +53,8 @@ interface OutboxRow {
 }
 
 const DEFAULT_LOCK_KEY = 0x6a616d6579n;
+/** The most unpublished rows `backlog()` counts: metrics scrape it, so it must stay cheap. */
+export const BACKLOG_COUNT_LIMIT = 100_000;
 const PRUNE_EVERY_MS = 60_000;
 const SELECT_BATCH = `SELECT seq, topic, key, envelope, headers FROM outbox
   WHERE published_at IS NULL ORDER BY seq LIMIT $1`;
@@ -106,7 +109,24 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         value: row.envelope,
         headers: row.headers,
       }));
-      await transport.send(topic, messages, signal);
+      // A new trace per batch, linked to each event's `create` span: the requests that made
+      // these events ended long ago, and the relay loop is nobody's child (see tracing.ts).
+      await inSpan(
+        `send ${topic}`,
+        {
+          kind: SpanKind.PRODUCER,
+          root: true,
+          links: messages.flatMap((message) => producerLink(message.headers)),
+          attributes: {
+            [M.system]: transport.system ?? DEFAULT_MESSAGING_SYSTEM,
+            [M.destination]: topic,
+            [M.operationType]: 'send',
+            [M.operationName]: 'send',
+            [M.batchCount]: messages.length,
+          },
+        },
+        () => transport.send(topic, messages, signal),
+      );
       observe({ kind: 'published', topic, count: messages.length });
       start = end;
     }
@@ -162,7 +182,11 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   };
 
   const backlog = async (signal?: AbortSignal): Promise<number> => {
-    const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM outbox WHERE published_at IS NULL', [], signal);
+    const { rows } = await db.query<{ n: string }>(
+      'SELECT count(*) AS n FROM (SELECT 1 FROM outbox WHERE published_at IS NULL LIMIT $1) AS unpublished',
+      [BACKLOG_COUNT_LIMIT],
+      signal,
+    );
     return Number(rows[0]?.n ?? 0);
   };
 

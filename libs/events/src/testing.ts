@@ -15,6 +15,7 @@ export function withTopicSuffix(inner: EventTransport, suffix: string): EventTra
   const tail = `.${suffix}`;
   const local = (topic: string): string => (topic.endsWith(tail) ? topic.slice(0, -tail.length) : topic);
   return {
+    ...(inner.system === undefined ? {} : { system: inner.system }),
     ensureTopics: (topics, signal) => inner.ensureTopics(topics.map(wire), signal),
     send: (topic, messages, signal) => inner.send(wire(topic), messages, signal),
     subscribe: (options) =>
@@ -22,6 +23,7 @@ export function withTopicSuffix(inner: EventTransport, suffix: string): EventTra
         ...options,
         topics: options.topics.map(wire),
         handler: (message: ReceivedMessage) => options.handler({ ...message, topic: local(message.topic) }),
+        onLag: options.onLag && ((lag) => options.onLag?.({ ...lag, topic: local(lag.topic) })),
       }),
     close: () => inner.close(),
   };

@@ -34,6 +34,13 @@ export interface SubscribeOptions {
   /** Moves the group's position to the first message at or after this time (ms since epoch) before starting. */
   fromTimestamp?: number;
   /**
+   * Told the group's consumer lag on a topic whenever it changes: the messages after the last
+   * one handled, summed over the partitions this subscription holds (Kafka: from each fetch's
+   * high watermark, so it is as fresh as the latest fetch; in-process: messages queued for
+   * the group). Must not throw.
+   */
+  onLag?: (lag: { topic: string; messages: number }) => void;
+  /**
    * Called once per message, in order per partition. The message counts as consumed (its
    * offset is committed) only after this resolves; if it throws, the message is not
    * committed and is delivered again.
@@ -43,6 +50,8 @@ export interface SubscribeOptions {
 
 /** What the relay and consumers need from a message bus: Kafka, or the in-process bus. */
 export interface EventTransport {
+  /** `messaging.system` of the spans over this transport: `kafka`, or `jamey_in_process`. Default `kafka`. */
+  readonly system?: string;
   /** Creates the topics that do not exist yet. Idempotent. */
   ensureTopics(topics: string[], signal?: AbortSignal): Promise<void>;
   /** Publishes `messages` to `topic`, in order per key. */
