@@ -6,7 +6,7 @@ import { ERROR_CODES, JameyError } from '@jamey/core';
  * answer is no" (403 / PERMISSION_DENIED).
  */
 export const AUTH_ERROR_REASONS = {
-  missing: 'No bearer token was presented',
+  missing: 'No token was presented',
   malformed: 'The token is malformed',
   too_large: 'The token is too large',
   alg_not_allowed: 'The token is signed with an algorithm that is not accepted',
