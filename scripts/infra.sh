@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# Real local infrastructure for dev/CI: PostgreSQL+pgvector, Redis, Kafka (KRaft).
+# Real local infrastructure for dev/CI: PostgreSQL+pgvector, Redis, Kafka (KRaft), Jaeger v2.
 #
 #   scripts/infra.sh up       install what is missing, start everything, wait until ready
 #   scripts/infra.sh down     stop everything (data is kept)
 #   scripts/infra.sh env      print `export NAME=value` lines: eval "$(scripts/infra.sh env)"
 #   scripts/infra.sh status   show what is running
+#   scripts/infra.sh stop|start COMPONENT...   one of postgres, redis, kafka, jaeger (failure tests)
 #   scripts/infra.sh kafka-class CLASS [ARGS...]   run a Kafka tool class with the broker's classpath
 #                              e.g. kafka-class org.apache.kafka.tools.TopicCommand --bootstrap-server 127.0.0.1:59092 --list
+#   scripts/infra.sh jaeger-selftest   send one span over OTLP/HTTP and read it back from the query API
 #
 # Everything (binaries, data, logs, pid files) lives under $JAMEY_INFRA_DIR (default: <repo>/.infra).
 # Only package registries are reachable from our machines, so every component comes from one:
 #   postgres+pgvector  <- PyPI wheel `pgserver` (ships server binaries with pgvector built in)
 #   redis, kcat        <- Debian packages
 #   kafka              <- Maven Central jars, started with plain `java`
+#   jaeger             <- Go module proxy: built from source with the local Go (>= 1.24.6); the
+#                         binary is cached in $JAMEY_INFRA_CACHE (default ~/.cache/jamey-infra)
+#                         and shared by every clone on the machine
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,12 +28,26 @@ PG_PORT="${JAMEY_PG_PORT:-55432}"
 REDIS_PORT="${JAMEY_REDIS_PORT:-56379}"
 KAFKA_PORT="${JAMEY_KAFKA_PORT:-59092}"
 KAFKA_CONTROLLER_PORT="${JAMEY_KAFKA_CONTROLLER_PORT:-59093}"
+JAEGER_OTLP_GRPC_PORT="${JAMEY_JAEGER_OTLP_GRPC_PORT:-54317}"
+JAEGER_OTLP_HTTP_PORT="${JAMEY_JAEGER_OTLP_HTTP_PORT:-54318}"
+JAEGER_QUERY_PORT="${JAMEY_JAEGER_QUERY_PORT:-56686}"            # HTTP: UI placeholder, /api/*, /api/v3/*
+JAEGER_QUERY_GRPC_PORT="${JAMEY_JAEGER_QUERY_GRPC_PORT:-56685}"  # the query gRPC API (always served)
 TIMEOUT="${JAMEY_INFRA_TIMEOUT:-120}"   # seconds to wait for each server to become ready
 
 PGSERVER_VERSION="0.1.4"
 KAFKA_VERSION="4.1.1"
 LOG4J_VERSION="2.24.3"                  # same log4j2 version kafka 4.1.1 itself depends on
 MVN_DEP_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
+# Jaeger is pinned to one commit. Its v2.x tags can't be Go versions (the module path has no /v2),
+# and this machine's Go module proxy refuses pseudo-versions of arbitrary commits, so the pin is
+# the v1.x tag that Jaeger puts on the same release commit: v1.76.0 = v2.13.0 = commit
+# 63b27e1810a7 (2025-12-03), the newest Jaeger version the proxy serves. cmd/jaeger at that commit
+# is the v2 binary. Changing the pin changes the binary's file name, so the next `up` rebuilds.
+JAEGER_VERSION="v1.76.0"
+JAEGER_RELEASE="v2.13.0"                # what `jaeger version` reports
+JAEGER_COMMIT="63b27e1810a710ac54dc4522da0538e540bdc545"
+JAEGER_COMMIT_DATE="2025-12-03T16:07:08Z"
+JAEGER_MIN_GO="1.24.6"                  # the go line of Jaeger's go.mod at that commit
 
 PG_USER_NAME="jamey-infra"              # postgres refuses to run as root
 PG_ROLE="jamey"; PG_PASSWORD="jamey"
@@ -39,6 +58,10 @@ PG_DIR="$INFRA/pg"; PG_DATA="$PG_DIR/data"; PG_SOCK="$PG_DIR/run"; PG_LOG="$LOGS
 REDIS_DIR="$INFRA/redis"; REDIS_PID="$REDIS_DIR/redis.pid"; REDIS_LOG="$LOGS/redis.log"
 KAFKA_DIR="$INFRA/kafka"; KAFKA_LIBS="$KAFKA_DIR/libs"; KAFKA_DATA="$KAFKA_DIR/data"
 KAFKA_PID="$KAFKA_DIR/kafka.pid"; KAFKA_OUT="$LOGS/kafka.out"; KAFKA_LOGDIR="$LOGS/kafka"
+JAEGER_DIR="$INFRA/jaeger"; JAEGER_PID="$JAEGER_DIR/jaeger.pid"; JAEGER_CONFIG="$JAEGER_DIR/config.yaml"
+JAEGER_LOG="$LOGS/jaeger.log"; JAEGER_BUILD_LOG="$LOGS/jaeger-build.log"
+INFRA_CACHE="${JAMEY_INFRA_CACHE:-${XDG_CACHE_HOME:-${HOME:-$INFRA}/.cache}/jamey-infra}"
+JAEGER_BIN="$INFRA_CACHE/jaeger-$JAEGER_VERSION"
 
 # Messages go to fd 8 = the script's original stderr, so they still show when a check
 # that fails is running with its own output silenced (see wait_until).
@@ -90,7 +113,7 @@ apt_install() {
 # ---------------------------------------------------------------- common setup
 prepare_dirs() {
   # 755: the unprivileged postgres user must be able to traverse into .infra.
-  mkdir -p "$INFRA" "$LOGS" "$PG_DIR" "$REDIS_DIR/data" "$KAFKA_DIR" "$KAFKA_LOGDIR"
+  mkdir -p "$INFRA" "$LOGS" "$PG_DIR" "$REDIS_DIR/data" "$KAFKA_DIR" "$KAFKA_LOGDIR" "$JAEGER_DIR"
   chmod 755 "$INFRA" "$LOGS" "$PG_DIR"
   # A stray .gitignore inside the state dir keeps it out of git even if the repo's
   # .gitignore line is missing (e.g. JAMEY_INFRA_DIR pointing somewhere inside the repo).
@@ -413,6 +436,194 @@ stop_kafka() {
   rm -f "$KAFKA_PID"
 }
 
+# ---------------------------------------------------------------- jaeger
+find_go() {
+  local go
+  go="$(command -v go || true)"
+  [[ -n "$go" ]] || { [[ -x /usr/local/go/bin/go ]] && go=/usr/local/go/bin/go; }
+  [[ -n "$go" ]] || return 1
+  echo "$go"
+}
+
+# Build cmd/jaeger at the pin into $JAEGER_BIN. Run it in a subshell: it holds a lock on the
+# shared cache (fd 7) so that two clones never build the same binary at once.
+# `go install github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION` is not possible: Jaeger's
+# go.mod has a replace directive, which `go install pkg@version` refuses. So we build in a
+# throwaway module that requires Jaeger, copies its replace directives, and starts from Jaeger's
+# own go.sum: the dependency versions and their checksums are exactly the ones Jaeger pinned.
+jaeger_build() {
+  [[ -x "$JAEGER_BIN" ]] && return 0
+  local go have work dir
+  go="$(find_go)" || die "Go >= $JAEGER_MIN_GO is needed to build Jaeger, and no 'go' was found"
+  have="$("$go" env GOVERSION)"; have="${have#go}"
+  [[ "$(printf '%s\n' "$JAEGER_MIN_GO" "$have" | sort -V | head -n1)" == "$JAEGER_MIN_GO" ]] ||
+    die "Jaeger $JAEGER_RELEASE needs Go >= $JAEGER_MIN_GO; $go is $have"
+  mkdir -p "$INFRA_CACHE"
+  exec 7>"$INFRA_CACHE/.jaeger-build.lock"
+  flock -w 1800 7 || die "could not get $INFRA_CACHE/.jaeger-build.lock within 1800s"
+  [[ -x "$JAEGER_BIN" ]] && return 0   # another infra.sh built it while we waited
+  log "building jaeger $JAEGER_RELEASE ($JAEGER_VERSION, commit ${JAEGER_COMMIT:0:12}) with $go ($have)"
+  work="$(mktemp -d "$INFRA_CACHE/jaeger-build.XXXXXX")"
+  # The local Go only (no toolchain download); no go.work or GOFLAGS of the caller leaks in.
+  export GOTOOLCHAIN=local GOWORK=off GO111MODULE=on GOFLAGS="-modcacherw -buildvcs=false"
+  local v=github.com/jaegertracing/jaeger/internal/version
+  # (every step checks itself: `set -e` does not apply inside a `( ... ) ||`)
+  (
+    cd "$work" || exit 1
+    printf 'module local.jamey/jaeger-build\n\ngo %s\n' "$JAEGER_MIN_GO" >go.mod
+    dir="$("$go" mod download -json "github.com/jaegertracing/jaeger@$JAEGER_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+    [[ -f "$dir/go.mod" && -f "$dir/go.sum" ]] || { echo "go mod download of jaeger gave no module directory"; exit 1; }
+    awk '/^replace \(/ {b=1; print; next} b {print; if ($0 ~ /^\)/) b=0; next} /^replace / {print}' "$dir/go.mod" >>go.mod
+    cp "$dir/go.sum" go.sum && chmod u+w go.sum || exit 1
+    "$go" get "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION" || exit 1
+    "$go" build -trimpath -o "$JAEGER_BIN.tmp" \
+      -ldflags "-X $v.commitSHA=$JAEGER_COMMIT -X $v.latestVersion=$JAEGER_RELEASE -X $v.date=$JAEGER_COMMIT_DATE" \
+      github.com/jaegertracing/jaeger/cmd/jaeger
+  ) || { rm -rf "$work" "$JAEGER_BIN.tmp"; die "go build of jaeger failed"; }
+  mv -f "$JAEGER_BIN.tmp" "$JAEGER_BIN"
+  rm -rf "$work"
+}
+
+# The build is slow when cold (minutes), so `up` starts it in the background first thing and
+# collects it with jaeger_build_wait. Output goes to $JAEGER_BUILD_LOG; the child gets neither
+# our lock (fd 9) nor the caller's stderr (fd 8 points into the log instead).
+JAEGER_BUILD_PID=""
+jaeger_build_start() {
+  # curl: our readiness probe and selftest client for jaeger's HTTP ports.
+  command -v curl >/dev/null || apt_install curl || die_with_log "$LOGS/apt.log" "apt-get install curl failed"
+  [[ -x "$JAEGER_BIN" ]] && return 0
+  log "building jaeger $JAEGER_RELEASE in the background into $JAEGER_BIN (a cold build takes ~5 min; log: $JAEGER_BUILD_LOG)"
+  JAEGER_BUILD_T0=$SECONDS
+  ( jaeger_build ) >>"$JAEGER_BUILD_LOG" 2>&1 </dev/null 8>&1 9>&- &
+  JAEGER_BUILD_PID=$!
+}
+jaeger_build_wait() {
+  [[ -n "$JAEGER_BUILD_PID" ]] || return 0
+  wait "$JAEGER_BUILD_PID" || die_with_log "$JAEGER_BUILD_LOG" "building jaeger failed"
+  JAEGER_BUILD_PID=""
+  [[ -x "$JAEGER_BIN" ]] || die_with_log "$JAEGER_BUILD_LOG" "jaeger build finished but $JAEGER_BIN is missing"
+  log "jaeger built in $((SECONDS - JAEGER_BUILD_T0))s"
+}
+
+write_jaeger_config() {
+  # Only what we use is configured, so jaeger opens exactly these four ports, all on 127.0.0.1:
+  # no metrics endpoint (the collector's default :8888), health check, zipkin, jaeger thrift/grpc
+  # receivers, remote sampling, pprof or zpages. Traces are kept in memory (lost on restart).
+  cat >"$JAEGER_CONFIG" <<EOF
+# managed by scripts/infra.sh -- rewritten on every 'up'
+service:
+  extensions: [jaeger_storage, jaeger_query]
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [jaeger_storage_exporter]   # no batch processor: spans are queryable at once
+  telemetry:
+    resource:
+      service.name: jaeger
+    metrics:
+      level: none
+    logs:
+      level: info
+extensions:
+  jaeger_storage:
+    backends:
+      memstore:
+        memory:
+          max_traces: 100000
+  jaeger_query:
+    storage:
+      traces: memstore
+    enable_tracing: false   # jaeger would otherwise trace its own queries
+    http:
+      endpoint: 127.0.0.1:$JAEGER_QUERY_PORT
+    grpc:
+      endpoint: 127.0.0.1:$JAEGER_QUERY_GRPC_PORT
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:$JAEGER_OTLP_GRPC_PORT
+      http:
+        endpoint: 127.0.0.1:$JAEGER_OTLP_HTTP_PORT
+exporters:
+  jaeger_storage_exporter:
+    trace_storage: memstore
+EOF
+}
+
+jaeger_running() {
+  local pid; pid="$(read_pid "$JAEGER_PID")"
+  pid_alive "$pid" && grep -qF "$JAEGER_CONFIG" "/proc/$pid/cmdline" 2>/dev/null
+}
+
+# Ready when the query API answers and the OTLP/HTTP receiver accepts an (empty) export.
+jaeger_ready() {
+  curl -sf -m 2 -o /dev/null "http://127.0.0.1:$JAEGER_QUERY_PORT/api/services" &&
+    curl -sf -m 2 -o /dev/null -X POST -H 'content-type: application/json' -d '{}' \
+      "http://127.0.0.1:$JAEGER_OTLP_HTTP_PORT/v1/traces" &&
+    port_open "$JAEGER_OTLP_GRPC_PORT"
+}
+
+start_jaeger() {   # starts jaeger but does not wait (see wait_jaeger)
+  write_jaeger_config
+  if jaeger_running; then
+    log "jaeger already running"
+    return 0
+  fi
+  [[ -x "$JAEGER_BIN" ]] || die "jaeger binary $JAEGER_BIN is missing"
+  log "starting jaeger: OTLP 127.0.0.1:$JAEGER_OTLP_GRPC_PORT (gRPC) and :$JAEGER_OTLP_HTTP_PORT (HTTP), query 127.0.0.1:$JAEGER_QUERY_PORT"
+  setsid nohup "$JAEGER_BIN" --config "file:$JAEGER_CONFIG" >>"$JAEGER_LOG" 2>&1 </dev/null 8>&- 9>&- &
+  echo $! >"$JAEGER_PID"
+}
+
+wait_jaeger() {
+  local pid; pid="$(read_pid "$JAEGER_PID")"
+  jaeger_alive_and_ready() {
+    pid_alive "$pid" || die_with_log "$JAEGER_LOG" "jaeger process exited"
+    jaeger_ready
+  }
+  wait_until "$TIMEOUT" "$JAEGER_LOG" "jaeger query API on 127.0.0.1:$JAEGER_QUERY_PORT and OTLP on :$JAEGER_OTLP_HTTP_PORT" \
+    jaeger_alive_and_ready
+}
+
+stop_jaeger() {
+  jaeger_running || { rm -f "$JAEGER_PID"; return 0; }
+  local pid; pid="$(read_pid "$JAEGER_PID")"
+  log "stopping jaeger"
+  kill -TERM "$pid" 2>/dev/null || true
+  if ! wait_for_exit "$pid" 30; then
+    warn "jaeger did not exit within 30s, sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    wait_for_exit "$pid" 10 || true
+  fi
+  rm -f "$JAEGER_PID"
+}
+
+# One span in over OTLP/HTTP JSON, then read back by trace id (v1 and v3 API) and by service.
+cmd_jaeger_selftest() {
+  local trace span now q="http://127.0.0.1:$JAEGER_QUERY_PORT" svc="jamey-infra-selftest"
+  trace="$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
+  span="$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')"
+  now="$(date +%s%N)"
+  local body='{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"'$svc'"}}]},
+    "scopeSpans":[{"scope":{"name":"infra.sh"},"spans":[{"traceId":"'$trace'","spanId":"'$span'","name":"selftest",
+    "kind":2,"startTimeUnixNano":"'$((now - 1000000))'","endTimeUnixNano":"'$now'"}]}]}]}'
+  curl -sSf -m 5 -o /dev/null -X POST -H 'content-type: application/json' -d "$body" \
+    "http://127.0.0.1:$JAEGER_OTLP_HTTP_PORT/v1/traces" || die "OTLP/HTTP export to 127.0.0.1:$JAEGER_OTLP_HTTP_PORT failed"
+  local url
+  for url in "$q/api/traces/$trace" "$q/api/v3/traces/$trace" "$q/api/traces?service=$svc&limit=20"; do
+    # A few tries: the span is stored asynchronously after the export call returns.
+    local i ok=0
+    for ((i = 0; i < 20; i++)); do
+      if curl -sf -m 5 "$url" 2>/dev/null | grep -q "$trace"; then ok=1; break; fi
+      sleep 0.25
+    done
+    [[ $ok -eq 1 ]] || die "trace $trace not returned by $url"
+    log "ok: $url"
+  done
+  log "jaeger selftest passed (trace $trace, service $svc)"
+}
+
 # ---------------------------------------------------------------- waiting
 # wait_until SECONDS LOGFILE DESCRIPTION CMD...: poll CMD every 0.5s; fail with log tail on timeout.
 wait_until() {
@@ -440,6 +651,9 @@ print_env() {
   done
   echo "export KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"
   echo "export REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
+  echo "export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$JAEGER_OTLP_HTTP_PORT"
+  echo "export OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf"
+  echo "export JAMEY_JAEGER_QUERY_URL=http://127.0.0.1:$JAEGER_QUERY_PORT"
   echo "export JAMEY_INFRA=real"
 }
 
@@ -453,45 +667,64 @@ preflight_ports() {
     port_open "$KAFKA_PORT" && busy+=("$KAFKA_PORT (JAMEY_KAFKA_PORT)")
     port_open "$KAFKA_CONTROLLER_PORT" && busy+=("$KAFKA_CONTROLLER_PORT (JAMEY_KAFKA_CONTROLLER_PORT)")
   fi
+  preflight_jaeger_ports
   [[ ${#busy[@]} -eq 0 ]] || die "port(s) in use by something else: ${busy[*]}"
+}
+preflight_jaeger_ports() {   # appends to the caller's busy array
+  jaeger_running && return 0
+  local p
+  for p in "$JAEGER_OTLP_GRPC_PORT JAMEY_JAEGER_OTLP_GRPC_PORT" "$JAEGER_OTLP_HTTP_PORT JAMEY_JAEGER_OTLP_HTTP_PORT" \
+           "$JAEGER_QUERY_PORT JAMEY_JAEGER_QUERY_PORT" "$JAEGER_QUERY_GRPC_PORT JAMEY_JAEGER_QUERY_GRPC_PORT"; do
+    port_open "${p% *}" && busy+=("${p% *} (${p#* })")
+  done
+  return 0
 }
 
 cmd_up() {
   local t0=$SECONDS
   prepare_dirs; take_lock
+  jaeger_build_start                # cold Go build takes minutes: runs while the rest installs
   install_postgres; install_redis; install_kafka
   ensure_pg_user
   preflight_ports
   start_kafka                       # slowest to boot: launch first, wait for it last
   start_postgres; setup_databases
   start_redis
+  jaeger_build_wait; start_jaeger
   wait_kafka
+  wait_jaeger
   log "all up in $((SECONDS - t0))s (logs: $LOGS)"
   print_env
 }
 
 # Stop or start single components, for failure tests: `infra.sh stop kafka`, `infra.sh start kafka`.
 cmd_stop() {
-  [[ $# -ge 1 ]] || die "usage: $0 stop {postgres|redis|kafka}..."
+  [[ $# -ge 1 ]] || die "usage: $0 stop {postgres|redis|kafka|jaeger}..."
   prepare_dirs; take_lock
   for component in "$@"; do
     case "$component" in
       postgres) stop_postgres ;;
       redis) stop_redis ;;
       kafka) stop_kafka ;;
-      *) die "unknown component: $component (postgres, redis or kafka)" ;;
+      jaeger) stop_jaeger ;;
+      *) die "unknown component: $component (postgres, redis, kafka or jaeger)" ;;
     esac
   done
 }
 cmd_start() {
-  [[ $# -ge 1 ]] || die "usage: $0 start {postgres|redis|kafka}..."
+  [[ $# -ge 1 ]] || die "usage: $0 start {postgres|redis|kafka|jaeger}..."
   prepare_dirs; take_lock
   for component in "$@"; do
     case "$component" in
       postgres) start_postgres ;;
       redis) start_redis ;;
       kafka) start_kafka; wait_kafka ;;
-      *) die "unknown component: $component (postgres, redis or kafka)" ;;
+      jaeger)
+        jaeger_build_start; jaeger_build_wait
+        local busy=(); preflight_jaeger_ports
+        [[ ${#busy[@]} -eq 0 ]] || die "port(s) in use by something else: ${busy[*]}"
+        start_jaeger; wait_jaeger ;;
+      *) die "unknown component: $component (postgres, redis, kafka or jaeger)" ;;
     esac
   done
 }
@@ -499,7 +732,7 @@ cmd_start() {
 cmd_down() {
   [[ -d "$INFRA" ]] || { log "nothing to stop ($INFRA does not exist)"; return 0; }
   take_lock
-  stop_kafka; stop_redis; stop_postgres
+  stop_jaeger; stop_kafka; stop_redis; stop_postgres
   log "all stopped (data kept in $INFRA)"
 }
 
@@ -520,6 +753,10 @@ cmd_status() {
     if kafka_ready; then echo "kafka:    running (pid $(read_pid "$KAFKA_PID")) 127.0.0.1:$KAFKA_PORT, serving metadata"
     else echo "kafka:    running (pid $(read_pid "$KAFKA_PID")) but not ready on 127.0.0.1:$KAFKA_PORT"; rc=1; fi
   else echo "kafka:    stopped"; rc=1; fi
+  if jaeger_running; then
+    if jaeger_ready; then echo "jaeger:   running (pid $(read_pid "$JAEGER_PID")) query/UI http://127.0.0.1:$JAEGER_QUERY_PORT, OTLP 127.0.0.1:$JAEGER_OTLP_GRPC_PORT (gRPC) :$JAEGER_OTLP_HTTP_PORT (HTTP)"
+    else echo "jaeger:   running (pid $(read_pid "$JAEGER_PID")) but not ready on 127.0.0.1:$JAEGER_QUERY_PORT / :$JAEGER_OTLP_HTTP_PORT"; rc=1; fi
+  else echo "jaeger:   stopped"; rc=1; fi
   return $rc
 }
 
@@ -534,5 +771,6 @@ case "${1:-}" in
     shift; [[ $# -ge 1 ]] || die "usage: $0 kafka-class CLASS [ARGS...]"
     [[ -f "$KAFKA_LIBS/.stamp" ]] || die "kafka jars not installed yet: run '$0 up' first"
     kafka_java "$@" ;;
-  *) echo "usage: $0 {up|down|env|status|stop COMPONENT...|start COMPONENT...|kafka-class CLASS [ARGS...]}" >&2; exit 2 ;;
+  jaeger-selftest) cmd_jaeger_selftest ;;
+  *) echo "usage: $0 {up|down|env|status|stop COMPONENT...|start COMPONENT...|kafka-class CLASS [ARGS...]|jaeger-selftest}" >&2; exit 2 ;;
 esac
