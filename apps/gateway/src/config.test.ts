@@ -23,6 +23,7 @@ describe('loadGatewayConfig', () => {
       logLevel: 'info',
       shutdownGraceMs: 10_000,
       rpcRetries: true,
+      rateLimit: { max: 600, windowMs: 60_000 },
     });
   });
 
@@ -36,8 +37,22 @@ describe('loadGatewayConfig', () => {
       GATEWAY_DOWNSTREAM_TIMEOUT_MS: '250',
       GATEWAY_BODY_LIMIT_BYTES: '2048',
       LOG_LEVEL: 'warn',
+      JAMEY_RATE_LIMIT_MAX: '5',
+      JAMEY_RATE_LIMIT_WINDOW_MS: '1000',
+      REDIS_URL: 'redis://cache:6379/1',
     });
-    expect(config).toMatchObject({ host: '127.0.0.1', port: 0, adminPort: 9999, downstreamTimeoutMs: 250, bodyLimitBytes: 2048, logLevel: 'warn' });
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 0,
+      adminPort: 9999,
+      downstreamTimeoutMs: 250,
+      bodyLimitBytes: 2048,
+      logLevel: 'warn',
+      rateLimit: { max: 5, windowMs: 1000 },
+      redisUrl: 'redis://cache:6379/1',
+    });
+    expect(Object.isFrozen(config.rateLimit)).toBe(true);
+    expect(loadGatewayConfig({}).redisUrl).toBeUndefined();
     expect(config.downstreams).toMatchObject({ memory: 'memory:1', soul: 'soul:2', audit: '127.0.0.1:50054' });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.downstreams)).toBe(true);
@@ -46,7 +61,14 @@ describe('loadGatewayConfig', () => {
   it('lists every invalid variable at once', () => {
     let error: unknown;
     try {
-      loadGatewayConfig({ GATEWAY_PORT: 'eighty', MEMORY_ADDRESS: 'no-port', GATEWAY_DOWNSTREAM_TIMEOUT_MS: '-1' });
+      loadGatewayConfig({
+        GATEWAY_PORT: 'eighty',
+        MEMORY_ADDRESS: 'no-port',
+        GATEWAY_DOWNSTREAM_TIMEOUT_MS: '-1',
+        JAMEY_RATE_LIMIT_MAX: '0',
+        JAMEY_RATE_LIMIT_WINDOW_MS: '1.5',
+        REDIS_URL: 'localhost:6379',
+      });
     } catch (caught) {
       error = caught;
     }
@@ -55,6 +77,9 @@ describe('loadGatewayConfig', () => {
     expect(problems).toMatch(/GATEWAY_PORT/);
     expect(problems).toMatch(/MEMORY_ADDRESS/);
     expect(problems).toMatch(/GATEWAY_DOWNSTREAM_TIMEOUT_MS/);
+    expect(problems).toMatch(/JAMEY_RATE_LIMIT_MAX/);
+    expect(problems).toMatch(/JAMEY_RATE_LIMIT_WINDOW_MS/);
+    expect(problems).toMatch(/REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
   });
 
   it('has an address for exactly the services the call graph lets the gateway call', () => {

@@ -1,4 +1,4 @@
-import { flag, grpcAddress, loadConfig, logLevel, millis, port, z, type Env } from '@jamey/config';
+import { flag, grpcAddress, loadConfig, logLevel, millis, port, redisUrl, z, type Env } from '@jamey/config';
 import { DEFAULT_PORTS } from '@jamey/topology';
 import { DOWNSTREAMS, type Downstream } from './clients.js';
 
@@ -26,6 +26,16 @@ export interface GatewayConfig {
    * The Helm chart turns it off when Istio retries the same calls, so retries never multiply.
    */
   readonly rpcRetries: boolean;
+  /**
+   * Per client: at most `max` requests per `windowMs` (`JAMEY_RATE_LIMIT_MAX`, default 600, and
+   * `JAMEY_RATE_LIMIT_WINDOW_MS`, default 60000). Shared by every replica when Redis is set.
+   */
+  readonly rateLimit: { readonly max: number; readonly windowMs: number };
+  /**
+   * `redis://…` (`REDIS_URL`): where rate-limit counters are shared between replicas. Absent:
+   * each replica counts in memory.
+   */
+  readonly redisUrl?: string | undefined;
 }
 
 const addressVariable = (name: Downstream): string => `${name.toUpperCase()}_ADDRESS`;
@@ -42,6 +52,9 @@ function gatewayEnvShape() {
     LOG_LEVEL: logLevel(),
     SHUTDOWN_GRACE_MS: millis(10_000),
     JAMEY_RPC_RETRIES: flag(true),
+    JAMEY_RATE_LIMIT_MAX: z.coerce.number().int().min(1).max(1_000_000_000).default(600),
+    JAMEY_RATE_LIMIT_WINDOW_MS: millis(60_000).pipe(z.number().max(24 * 60 * 60 * 1000, 'must be at most a day')),
+    REDIS_URL: redisUrl().optional(),
     ...Object.fromEntries(DOWNSTREAMS.map((name) => [addressVariable(name), grpcAddress(`127.0.0.1:${DEFAULT_PORTS[name].main}`)])),
   };
 }
@@ -62,5 +75,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     logLevel: parsed['LOG_LEVEL'] as GatewayConfig['logLevel'],
     shutdownGraceMs: parsed['SHUTDOWN_GRACE_MS'] as number,
     rpcRetries: parsed['JAMEY_RPC_RETRIES'] as boolean,
+    rateLimit: Object.freeze({ max: parsed['JAMEY_RATE_LIMIT_MAX'] as number, windowMs: parsed['JAMEY_RATE_LIMIT_WINDOW_MS'] as number }),
+    redisUrl: parsed['REDIS_URL'] as string | undefined,
   });
 }

@@ -22,6 +22,7 @@ export const HTTP_ONLY_PROBLEMS = {
   METHOD_NOT_ALLOWED: { http: 405, title: 'Method not allowed' },
   PAYLOAD_TOO_LARGE: { http: 413, title: 'Payload too large' },
   UNSUPPORTED_MEDIA_TYPE: { http: 415, title: 'Unsupported media type' },
+  TOO_MANY_REQUESTS: { http: 429, title: 'Too many requests' },
 } as const satisfies Record<string, { http: number; title: string }>;
 
 /** Every `code` a problem can carry. */
@@ -50,6 +51,19 @@ export interface ProblemInit {
   readonly retryAfterSeconds?: number;
   /** Sets `Allow`. */
   readonly allow?: readonly string[];
+}
+
+/** A client went over the gateway's rate limit (built by @fastify/rate-limit's `errorResponseBuilder`). */
+export class RateLimitExceededError extends Error {
+  constructor(
+    /** Requests allowed per window. */
+    readonly limit: number,
+    /** Until the window ends, in ms. */
+    readonly retryAfterMs: number,
+  ) {
+    super(`rate limit of ${limit} requests exceeded`);
+    this.name = 'RateLimitExceededError';
+  }
 }
 
 const GENERIC_DETAIL = 'An unexpected error occurred. It has been logged.';
@@ -165,7 +179,16 @@ function isFastifyClientError(error: unknown): error is FastifyError {
  */
 function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   let init: ProblemInit;
-  if (isJameyError(error)) {
+  if (error instanceof RateLimitExceededError) {
+    const retryAfterSeconds = Math.max(1, Math.ceil(error.retryAfterMs / 1000));
+    init = {
+      code: 'TOO_MANY_REQUESTS',
+      detail: `This client made more than ${error.limit} requests in the current window; retry after ${retryAfterSeconds} s.`,
+      retryAfterSeconds,
+    };
+    // Debug, not info: a client hammering the API must not flood the logs too.
+    request.log.debug({ code: init.code, limit: error.limit }, init.detail);
+  } else if (isJameyError(error)) {
     init = fromJameyError(error, request);
     const status = PROBLEM_CODES[init.code].http;
     if (error.code === 'INTERNAL') request.log.error({ err: error }, 'internal error');

@@ -8,6 +8,7 @@ import type { GatewayClients } from './clients.js';
 import { registerDownstreamContext } from './downstream.js';
 import { registerHttpMetrics } from './metrics.js';
 import { handleFrameworkError, registerProblemHandlers } from './problem.js';
+import { registerRateLimit, type RateLimitSettings } from './rate-limit/register.js';
 import { auditRoutes } from './routes/audit.js';
 import { consciousnessRoutes } from './routes/consciousness.js';
 import { entityRoutes } from './routes/entities.js';
@@ -32,6 +33,8 @@ export interface GatewayDeps {
   readonly metrics?: Registry;
   /** `/v1/system/degradation`: each downstream's level and breaker state. Default: none known. */
   readonly degradation?: () => DegradationJson;
+  /** Per-client rate limit of every route but the exempt ones. Default: none (tests). */
+  readonly rateLimit?: RateLimitSettings;
 }
 
 /** The public API's path prefix. */
@@ -70,6 +73,8 @@ export function buildGateway(deps: GatewayDeps) {
   registerProblemHandlers(app, { allowedMethods });
   registerDownstreamContext(app, { clock: deps.clock, timeoutMs: deps.downstreamTimeoutMs });
   if (deps.metrics) registerHttpMetrics(app, deps.metrics);
+  // Before any route, so every route is limited (or marked exempt).
+  if (deps.rateLimit) registerRateLimit(app, deps.rateLimit);
   app.addSchema(ProblemSchema);
 
   app.register(swagger, {

@@ -1,5 +1,6 @@
+import { createRedisClient } from '@jamey/cache';
 import { cryptoRandom, systemClock, type Clock, type RandomSource } from '@jamey/core';
-import { createDegradationManager } from '@jamey/resilience';
+import { createDegradationManager, type CircuitBreaker } from '@jamey/resilience';
 import { checkHealth } from '@jamey/rpc';
 import {
   createHealth,
@@ -16,6 +17,9 @@ import { closeGatewayClients, createGatewayClients, createGatewayPolicies, DOWNS
 import type { GatewayConfig } from './config.js';
 import { buildGateway } from './server.js';
 import { GATEWAY_VERSION } from './version.js';
+
+/** How long start-up waits for Redis before serving without it (it connects in the background). */
+const REDIS_STARTUP_WAIT_MS = 1_000;
 
 /** Options for {@link startGateway}. */
 export interface StartGatewayOptions {
@@ -74,6 +78,21 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     degradation.watch(name, policies[name].breaker);
     resilienceMetrics.observe(name, policies[name]);
   }
+  // Rate-limit counters shared by every replica; without REDIS_URL each replica counts alone.
+  const redis = config.redisUrl
+    ? createRedisClient({
+        url: config.redisUrl,
+        clock,
+        random: options.random ?? cryptoRandom,
+        logger,
+        name: 'gateway',
+        whenDown: 'rate limits are counted per replica until it is back',
+      })
+    : undefined;
+  if (redis) {
+    degradation.watch('redis', redis.policies.breaker);
+    resilienceMetrics.observe('redis', redis.policies);
+  }
   const clients = createGatewayClients({ addresses: config.downstreams, clock, defaultTimeoutMs: config.downstreamTimeoutMs, policies });
   const health = createHealth(clock);
   addDownstreamReadinessChecks(health, config.downstreams, config.readinessTimeoutMs);
@@ -84,28 +103,37 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     downstreamTimeoutMs: config.downstreamTimeoutMs,
     bodyLimitBytes: config.bodyLimitBytes,
     version: GATEWAY_VERSION,
+    rateLimit: { ...config.rateLimit, redis },
     metrics,
     degradation: () => {
       const levels = degradation.levels();
+      const view = (name: string, breaker: CircuitBreaker) => ({
+        name,
+        level: levels[name] ?? 'full',
+        circuit: breaker.state,
+        retryAfterMs: Math.ceil(breaker.retryAfterMs),
+      });
       return {
-        dependencies: DOWNSTREAMS.map((name) => ({
-          name,
-          level: levels[name] ?? 'full',
-          circuit: policies[name].breaker.state,
-          retryAfterMs: Math.ceil(policies[name].breaker.retryAfterMs),
-        })),
+        dependencies: [
+          ...DOWNSTREAMS.map((name) => view(name, policies[name].breaker)),
+          ...(redis ? [view('redis', redis.policies.breaker)] : []),
+        ],
       };
     },
   });
 
   let admin: AdminServer | undefined;
   try {
+    if (redis && !(await redis.ready(REDIS_STARTUP_WAIT_MS))) {
+      logger.warn({ dependency: 'redis' }, 'redis is not reachable yet; counting rate limits per replica until it is');
+    }
     await app.listen({ host: config.host, port: config.port });
     admin = await startAdminServer({ host: config.host, port: config.adminPort, health, metrics, logger });
   } catch (error) {
     await app.close();
     await admin?.close();
     closeGatewayClients(clients);
+    await redis?.close();
     throw error;
   }
   const address = app.server.address();
@@ -120,8 +148,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     health.markShuttingDown();
     // 2–3. Stop accepting connections and drain in-flight requests (they still use the clients).
     await app.close();
-    // 5. Close the downstream channels, then the admin server.
+    // 5. Close the downstream channels and Redis, then the admin server.
     closeGatewayClients(clients);
+    await redis?.close();
     await adminServer.close();
     logger.info('gateway stopped');
     // 6. Flush telemetry: pino writes synchronously to stdout; OpenTelemetry flushes in instrumentation.

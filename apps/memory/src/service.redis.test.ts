@@ -157,9 +157,13 @@ describeWithInfra(['MEMORY_DATABASE_URL', 'REDIS_URL'], 'memory service replicas
       },
       { timeoutMs: 8_000, message: "the cut replica's invalidation to reach B" },
     );
-    await waitFor(async () => /dependency="redis"[^}]*state="closed"[^}]*\} 1$/m.test(await cut.metrics()), {
-      timeoutMs: 15_000,
-      message: "the cut replica's redis breaker to close",
-    });
+    // The breaker has no timers: reads that miss L1 are what probe it.
+    await waitFor(
+      async () => {
+        await cut.client.getMemory({ id: (await store('probes the breaker')).id });
+        return /dependency="redis"[^}]*state="closed"[^}]*\} 1$/m.test(await cut.metrics());
+      },
+      { timeoutMs: 15_000, intervalMs: 100, message: "the cut replica's redis breaker to close" },
+    );
   }, 30_000);
 });

@@ -165,7 +165,15 @@ describeWithInfra(['REDIS_URL'], 'cache on real Redis', (env) => {
       message: 'B to drop its L1 after resubscribing',
     });
     // L2 is in use again: what B loads now, A finds in Redis.
-    await waitFor(async () => b.redis.policies.breaker.state === 'closed', { message: "B's breaker to close" });
+    // The breaker has no timers: lookups that miss L1 are what probe it.
+    let probe = 0;
+    await waitFor(
+      async () => {
+        await b.cache.get(`probe-${probe++}`, value('p'));
+        return b.redis.policies.breaker.state === 'closed';
+      },
+      { message: "B's breaker to close" },
+    );
     await b.cache.get('after', value('shared'));
     // The write to L2 does not hold up the read that loaded it: wait for it to land.
     const raw = new Redis(redisUrl);

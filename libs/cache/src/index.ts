@@ -9,3 +9,5 @@ export {
   DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
 } from './redis-client.js';
 export type { Logger } from './logger.js';
+/** The ioredis connection {@link RedisClient.run} hands its command. */
+export type { Redis as RedisConnection } from 'ioredis';

@@ -2,6 +2,7 @@
 import { systemClock, type Clock } from '@jamey/core';
 import { createLogger } from '@jamey/telemetry';
 import { closeGatewayClients, createGatewayClients, type Downstream } from '../clients.js';
+import type { RateLimitSettings } from '../rate-limit/register.js';
 import { buildGateway, type GatewayInstance } from '../server.js';
 
 /** Options for {@link createTestGateway}. */
@@ -12,6 +13,8 @@ export interface TestGatewayOptions {
   readonly clientDefaultTimeoutMs?: number;
   readonly bodyLimitBytes?: number;
   readonly clock?: Clock;
+  /** Default: no rate limit. */
+  readonly rateLimit?: RateLimitSettings;
 }
 
 /** A gateway under test. */
@@ -39,6 +42,7 @@ export function createTestGateway(options: TestGatewayOptions): TestGateway {
     downstreamTimeoutMs: options.downstreamTimeoutMs ?? 5000,
     bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
     version: '0.0.0-test',
+    ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
   });
   return {
     app,
