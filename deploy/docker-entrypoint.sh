@@ -34,9 +34,9 @@ case "${NODE_OPTIONS:-}" in
 esac
 
 # >>> OpenTelemetry bootstrap hook (STYLE.md §2: instrumentation loads first, via --import).
-# The instrumentation file arrives with a later issue. Until it exists this is a no-op; once the
-# file is in the image it is loaded before the app, configured by the standard OTEL_* variables.
-otel_bootstrap="${JAMEY_OTEL_BOOTSTRAP:-${app}/libs/telemetry/dist/instrumentation.js}"
+# @jamey/telemetry/register starts the OpenTelemetry SDK before the app, configured by the
+# standard OTEL_* variables (the chart sets them). OTEL_SDK_DISABLED=true turns it off.
+otel_bootstrap="${JAMEY_OTEL_BOOTSTRAP:-${app}/libs/telemetry/dist/tracing/register.js}"
 if [ -f "${otel_bootstrap}" ]; then
   NODE_OPTIONS="${NODE_OPTIONS:-} --import=${otel_bootstrap}"
 fi

@@ -1,4 +1,4 @@
-import type { EventsObserver } from '@jamey/events';
+import { combineObservers, type EventsObserver } from '@jamey/events';
 import { audit as pb } from '@jamey/proto';
 import { createServiceKit, startServiceKit, type RunningService, type ServiceKitOptions } from '@jamey/service';
 import { GRPC_SERVICES } from '@jamey/topology';
@@ -33,7 +33,7 @@ export async function startAuditService(options: AuditServiceOptions): Promise<R
     logger: kit.logger,
     clock: kit.clock,
     replayFrom,
-    onEvent,
+    onEvent: combineObservers(kit.eventsObserver, onEvent),
     groupId: consumerGroup,
   });
   return startServiceKit(kit, [consumer]);

@@ -72,6 +72,13 @@ export async function startHost(config: HostConfig, logger: Logger = createLogge
             audit: config.addresses.audit,
           },
           gatewayAdminUrl: `http://127.0.0.1:${config.gateway.adminPort}`,
+          // Each service's admin server, whose /metrics telemetry scrapes.
+          adminUrls: {
+            memory: `http://127.0.0.1:${config.services.memory.adminPort}`,
+            consciousness: `http://127.0.0.1:${config.services.consciousness.adminPort}`,
+            soul: `http://127.0.0.1:${config.services.soul.adminPort}`,
+            audit: `http://127.0.0.1:${config.services.audit.adminPort}`,
+          },
         },
       }),
     );

@@ -1,12 +1,20 @@
 import { exitOnSignals } from '@jamey/core';
-import { createLogger } from '@jamey/telemetry';
+import { createLogger, shutdownTelemetry } from '@jamey/telemetry';
 import { loadHostConfig } from './config.js';
 import { startHost } from './host.js';
 
 const config = loadHostConfig(process.env);
 const logger = createLogger({ service: 'jamey', level: config.gateway.logLevel });
 const host = await startHost(config, logger);
-exitOnSignals(() => host.stop(), logger, config.gateway.shutdownGraceMs + 10_000);
+// Every service runs in this process, so spans are flushed once, after all of them stopped.
+exitOnSignals(
+  async () => {
+    await host.stop();
+    await shutdownTelemetry();
+  },
+  logger,
+  config.gateway.shutdownGraceMs + 10_000,
+);
 
 const url = host.gatewayUrl;
 process.stdout.write(

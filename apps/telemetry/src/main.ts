@@ -1,14 +1,14 @@
-import { createInProcessTransport } from '@jamey/events';
+import { createKafkaTransport } from '@jamey/events';
 import { stopOnSignals } from '@jamey/service';
 import { createLogger } from '@jamey/telemetry';
+import { loadAlertRules } from './adapters/rules-file.js';
 import { loadTelemetryConfig } from './config.js';
 import { startTelemetryService } from './service.js';
 
 const config = loadTelemetryConfig(process.env);
 const logger = createLogger({ service: 'telemetry', level: config.service.logLevel });
-// Telemetry publishes and consumes no events yet, so its kit's relay gets the in-process bus
-// and the process needs no Kafka. Alerts will move this to the Kafka transport.
-const transport = createInProcessTransport();
+// Alerts leave through the outbox onto jamey.telemetry.events.v1, which audit consumes.
+const transport = createKafkaTransport({ brokers: [...config.kafkaBrokers], clientId: 'telemetry', logger });
 const running = await startTelemetryService({
   settings: config.service,
   transport,
@@ -17,5 +17,11 @@ const running = await startTelemetryService({
   pollIntervalMs: config.pollIntervalMs,
   checkTimeoutMs: config.checkTimeoutMs,
   historyRetentionMs: config.historyRetentionMs,
+  scrapeTimeoutMs: config.scrapeTimeoutMs,
+  historyIntervalMs: config.historyIntervalMs,
+  sampleStalenessMs: config.sampleStalenessMs,
+  alertRules: loadAlertRules(config.alerting.rulesFile),
+  alertWebhookUrl: config.alerting.webhookUrl,
+  alertWebhookTimeoutMs: config.alerting.webhookTimeoutMs,
 });
 stopOnSignals(running, transport, logger, config.service);

@@ -1,13 +1,26 @@
 import { telemetry as pb } from '@jamey/proto';
-import { createServiceKit, startServiceKit, type RunningService, type ServiceKitOptions } from '@jamey/service';
-import { GRPC_SERVICES } from '@jamey/topology';
+import { createServiceKit, startServiceKit, type RunningService, type ServiceKitOptions, type Worker } from '@jamey/service';
+import { GRPC_SERVICES, SERVICE_NAMES } from '@jamey/topology';
 import { createTelemetryHandlers } from './adapters/grpc/telemetry-handlers.js';
+import { createPgAlertStore } from './adapters/pg/alert-store.js';
 import { createPgHealthHistory } from './adapters/pg/health-history.js';
+import { createPgLease } from './adapters/pg/lease.js';
+import { createPgMetricHistory } from './adapters/pg/metric-history.js';
 import { createGrpcHealthProbe } from './adapters/probes/grpc-probe.js';
 import { createHttpReadinessProbe } from './adapters/probes/http-probe.js';
+import { loadAlertRules } from './adapters/rules-file.js';
+import { createHttpScraper, createRegistryScraper } from './adapters/scrape/http-scraper.js';
+import { createWebhookNotifier } from './adapters/webhook/webhook-notifier.js';
 import type { TelemetryTargets } from './config.js';
+import { createAlertEngine, type AlertChange } from './domain/alerts/engine.js';
+import { compileRule, type AlertRule } from './domain/alerts/rules.js';
 import { createHealthMonitor, HEALTH_MONITOR_DEFAULTS } from './domain/health-monitor.js';
 import { createHealthPoller } from './domain/health-poller.js';
+import { createMetricsCollector, type ScrapeTarget } from './domain/metrics/collector.js';
+import { metricsOf } from './domain/metrics/expr.js';
+import { createHistoryRecorder, historyQueries, HISTORY_METRICS } from './domain/metrics/history.js';
+import { METRICS } from './domain/metrics/queries.js';
+import { createSampleWindow } from './domain/metrics/samples.js';
 import { telemetryMigrationsDir } from './migrations.js';
 import type { HealthCheckRecord, HealthTarget } from './domain/health.js';
 
@@ -20,8 +33,20 @@ export interface TelemetryServiceOptions extends Omit<ServiceKitOptions, 'migrat
   readonly pollIntervalMs?: number;
   /** Budget of one health check, in milliseconds. Default 2000. */
   readonly checkTimeoutMs?: number;
+  /** Budget of one `/metrics` scrape, in milliseconds. Default 2000. */
+  readonly scrapeTimeoutMs?: number;
   /** History older than this many milliseconds is pruned. Default 7 days. */
   readonly historyRetentionMs?: number;
+  /** Length of one history interval, in milliseconds. Default 60000. */
+  readonly historyIntervalMs?: number;
+  /** An instance not scraped for this long no longer counts, in milliseconds. Default 5 minutes. */
+  readonly sampleStalenessMs?: number;
+  /** The alert rules. Default: the rules file shipped with the service. */
+  readonly alertRules?: readonly AlertRule[];
+  /** Where fired and resolved alerts are POSTed; none by default. */
+  readonly alertWebhookUrl?: string | undefined;
+  /** Budget of one webhook attempt, in milliseconds. Default 5000. */
+  readonly alertWebhookTimeoutMs?: number;
   /**
    * Whether the background poller runs. Default true. Tests turn it off and drive rounds with
    * {@link RunningTelemetryService.pollOnce}, so they never wait on a timer.
@@ -31,8 +56,13 @@ export interface TelemetryServiceOptions extends Omit<ServiceKitOptions, 'migrat
 
 /** A running telemetry service. */
 export interface RunningTelemetryService extends RunningService {
-  /** Runs one polling round now and resolves with what it stored. */
+  /**
+   * Runs one round now: health checks and metrics scrapes in parallel, then (on the replica that
+   * holds the lease) alert evaluation and history. Resolves with the health results it stored.
+   */
   pollOnce(signal?: AbortSignal): Promise<readonly HealthCheckRecord[]>;
+  /** Delivers the webhook notifications that are due now; 0 without a webhook. */
+  deliverAlertsOnce(signal?: AbortSignal): Promise<number>;
 }
 
 /** The services telemetry watches, in report order: the gateway over HTTP, the rest over gRPC. */
@@ -46,10 +76,29 @@ export function healthTargets(targets: TelemetryTargets, checkTimeoutMs: number)
   return [{ service: 'gateway', target: readyz, probe: createHttpReadinessProbe(targets.gatewayAdminUrl) }, ...grpc];
 }
 
+/** The `/metrics` telemetry scrapes: the gateway's and each configured admin server's. */
+export function scrapeTargets(targets: TelemetryTargets): ScrapeTarget[] {
+  const urls: [string, string][] = [['gateway', targets.gatewayAdminUrl], ...Object.entries(targets.adminUrls ?? {}).filter((e): e is [string, string] => e[1] !== undefined)];
+  return urls.map(([service, url]) => ({ service, target: new URL('/metrics', url).toString(), scrape: createHttpScraper(url) }));
+}
+
 /** Builds the telemetry service on a kit and starts it. Used by `main.ts` and the embedded host. */
 export async function startTelemetryService(options: TelemetryServiceOptions): Promise<RunningTelemetryService> {
-  const { targets, pollIntervalMs = 5000, autoPoll = true, ...kitOptions } = options;
+  const { targets, pollIntervalMs = 5000, autoPoll = true, ...rest } = options;
+  const {
+    checkTimeoutMs: _check,
+    scrapeTimeoutMs = 2000,
+    historyRetentionMs = HEALTH_MONITOR_DEFAULTS.retentionMs,
+    historyIntervalMs = 60_000,
+    sampleStalenessMs = 5 * 60_000,
+    alertRules: givenRules,
+    alertWebhookUrl,
+    alertWebhookTimeoutMs,
+    ...kitOptions
+  } = rest;
   const checkTimeoutMs = options.checkTimeoutMs ?? HEALTH_MONITOR_DEFAULTS.checkTimeoutMs;
+  // Rules are checked before anything opens: a bad file fails the start with every problem listed.
+  const rules = givenRules ?? loadAlertRules();
   const kit = await createServiceKit({ ...kitOptions, migrationsDir: telemetryMigrationsDir });
   let selfTarget = `${kit.settings.host}:${kit.settings.port}`;
   const monitor = createHealthMonitor({
@@ -57,22 +106,90 @@ export async function startTelemetryService(options: TelemetryServiceOptions): P
     history: createPgHealthHistory(kit.db),
     clock: kit.clock,
     checkTimeoutMs,
-    retentionMs: options.historyRetentionMs ?? HEALTH_MONITOR_DEFAULTS.retentionMs,
+    retentionMs: historyRetentionMs,
     self: () => ({ service: 'telemetry', target: selfTarget }),
   });
-  kit.rpc.addService(GRPC_SERVICES.telemetry, pb.TelemetryServiceService, createTelemetryHandlers(monitor));
-  const poller = createHealthPoller({
-    monitor,
-    intervalMs: pollIntervalMs,
-    onError: (error) => kit.logger.warn({ err: error }, 'health polling round failed'),
+
+  const engineServices = [...SERVICE_NAMES];
+  // Keep only what the rules, the history and the degradation view read.
+  const keep = new Set<string>([
+    ...rules.flatMap((rule) => metricsOf(compileRule(rule, engineServices))),
+    ...HISTORY_METRICS.flatMap((metric) => metricsOf(historyQueries(historyIntervalMs)[metric])),
+    METRICS.breakerState,
+    METRICS.degradationLevel,
+    METRICS.processStart,
+  ]);
+  const longestWindow = Math.max(historyIntervalMs, ...rules.map((rule) => rule.windowMs ?? 0));
+  const window = createSampleWindow({ retentionMs: longestWindow + 2 * pollIntervalMs, staleAfterMs: sampleStalenessMs, keep });
+  const collector = createMetricsCollector({
+    targets: [...scrapeTargets(targets), { service: 'telemetry', target: 'self', scrape: createRegistryScraper(kit.metrics) }],
+    window,
+    clock: kit.clock,
+    scrapeTimeoutMs,
   });
-  const running = await startServiceKit(kit, autoPoll ? [poller] : []);
+
+  const notifier = alertWebhookUrl
+    ? createWebhookNotifier({ url: alertWebhookUrl, db: kit.db, clock: kit.clock, random: kit.random, logger: kit.logger, attemptTimeoutMs: alertWebhookTimeoutMs, intervalMs: pollIntervalMs })
+    : undefined;
+  if (notifier) kit.addDependency('alert-webhook', notifier.policies);
+  const alertStore = createPgAlertStore(kit.db, {
+    outbox: kit.outbox,
+    webhook: notifier !== undefined,
+    onCommitted: () => {
+      kit.relay.wake();
+      notifier?.wake();
+    },
+  });
+  const engine = createAlertEngine({ rules, services: engineServices, window, store: alertStore, clock: kit.clock, ids: kit.ids });
+  const metricHistory = createPgMetricHistory(kit.db);
+  const recorder = createHistoryRecorder({ window, store: metricHistory, clock: kit.clock, intervalMs: historyIntervalMs, retentionMs: historyRetentionMs });
+  // One replica evaluates alerts and writes history; the lease outlives a few missed rounds.
+  const lease = createPgLease(kit.db, 'alerting', kit.ids(), Math.max(3 * pollIntervalMs, 15_000));
+  const logChanges = (changes: readonly AlertChange[]): void => {
+    for (const { alert, transition } of changes) {
+      if (transition === 'fired') kit.logger.warn({ alert: alert.rule, labels: alert.labels, value: alert.value, severity: alert.severity }, `alert fired: ${alert.summary}`);
+      if (transition === 'resolved') kit.logger.info({ alert: alert.rule, labels: alert.labels }, `alert resolved: ${alert.summary}`);
+    }
+  };
+
+  async function pollOnce(signal?: AbortSignal): Promise<readonly HealthCheckRecord[]> {
+    const [records] = await Promise.all([monitor.pollOnce(signal), collector.collectOnce(signal)]);
+    if (await lease.acquire(kit.clock.now(), signal)) {
+      logChanges(await engine.evaluateOnce(signal));
+      await recorder.recordOnce(signal);
+      await alertStore.prune(new Date(kit.clock.now() - historyRetentionMs), signal);
+    }
+    return records;
+  }
+
+  kit.rpc.addService(
+    GRPC_SERVICES.telemetry,
+    pb.TelemetryServiceService,
+    createTelemetryHandlers({
+      monitor,
+      metricsView: (service) => collector.view(service),
+      alerts: alertStore,
+      history: metricHistory,
+      historyIntervalMs,
+      now: () => kit.clock.now(),
+    }),
+  );
+  const poller = createHealthPoller({
+    monitor: { pollOnce },
+    intervalMs: pollIntervalMs,
+    onError: (error) => kit.logger.warn({ err: error }, 'telemetry polling round failed'),
+  });
+  const workers: Worker[] = [];
+  if (notifier && autoPoll) workers.push(notifier);
+  if (autoPoll) workers.push(poller);
+  const running = await startServiceKit(kit, workers);
   selfTarget = `${kit.settings.host}:${running.port}`;
   return {
     name: running.name,
     port: running.port,
     adminPort: running.adminPort,
     stop: () => running.stop(),
-    pollOnce: (signal) => monitor.pollOnce(signal),
+    pollOnce,
+    deliverAlertsOnce: (signal) => notifier?.drainOnce(signal) ?? Promise.resolve(0),
   };
 }

@@ -122,6 +122,16 @@ spec:
           env:
             - name: JAMEY_TRACK
               value: {{ $track }}
+            # The pod and namespace become the k8s.pod.name / k8s.namespace.name (and
+            # service.instance.id) resource attributes of every span (@jamey/telemetry/register).
+            - name: POD_NAME
+              valueFrom:
+                fieldRef:
+                  fieldPath: metadata.name
+            - name: POD_NAMESPACE
+              valueFrom:
+                fieldRef:
+                  fieldPath: metadata.namespace
             - name: OTEL_RESOURCE_ATTRIBUTES
               value: {{ printf "service.namespace=jamey,deployment.environment=%s,service.version=%s,jamey.track=%s" $root.Release.Namespace (default $root.Chart.AppVersion .image.tag) $track | quote }}
             {{- include "jamey.secretEnv" (dict "root" $root "s" $s) | nindent 12 }}

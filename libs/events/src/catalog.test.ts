@@ -27,6 +27,8 @@ describe('catalog', () => {
       'memory.encoded',
       'soul.entity_upserted',
       'soul.trust_changed',
+      'telemetry.alert_fired',
+      'telemetry.alert_resolved',
     ]);
     for (const definition of Object.values(catalog)) {
       expect(definition.topic).toBe(`jamey.${definition.source}.events.v1`);

@@ -1,4 +1,4 @@
-import { common, consciousnessEvents, memoryEvents, soulEvents } from '@jamey/proto';
+import { common, consciousnessEvents, memoryEvents, soulEvents, telemetryEvents } from '@jamey/proto';
 
 /**
  * What the catalog needs from a ts-proto message: binary and canonical-JSON codecs. Every
@@ -91,6 +91,18 @@ export const catalog = Object.freeze({
     source: 'consciousness',
     dataSchema: `${consciousnessEvents.protobufPackage}.FocusChanged`,
     schema: consciousnessEvents.FocusChanged,
+  }),
+  'telemetry.alert_fired': defineEvent({
+    type: 'telemetry.alert_fired',
+    source: 'telemetry',
+    dataSchema: `${telemetryEvents.protobufPackage}.AlertFired`,
+    schema: telemetryEvents.AlertFired,
+  }),
+  'telemetry.alert_resolved': defineEvent({
+    type: 'telemetry.alert_resolved',
+    source: 'telemetry',
+    dataSchema: `${telemetryEvents.protobufPackage}.AlertResolved`,
+    schema: telemetryEvents.AlertResolved,
   }),
 });
 

@@ -13,6 +13,7 @@ export * as consciousness from './gen/jamey/consciousness/v1/consciousness.js';
 export * as consciousnessEvents from './gen/jamey/consciousness/v1/events.js';
 export * as audit from './gen/jamey/audit/v1/audit.js';
 export * as telemetry from './gen/jamey/telemetry/v1/telemetry.js';
+export * as telemetryEvents from './gen/jamey/telemetry/v1/events.js';
 export * as rpcStatus from './gen/google/rpc/status.js';
 export * as rpcErrorDetails from './gen/google/rpc/error_details.js';
 export { Any } from './gen/google/protobuf/any.js';

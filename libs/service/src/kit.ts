@@ -8,11 +8,13 @@ import {
 } from '@jamey/core';
 import { migrate, openDatabase, type Database } from '@jamey/data';
 import {
+  createEventsMetrics,
   createOutbox,
   createOutboxRelay,
   eventsMigrationsDir,
   eventsMigrationsTable,
   type EventTransport,
+  type EventsObserver,
   type Outbox,
   type OutboxRelay,
 } from '@jamey/events';
@@ -67,6 +69,12 @@ export interface ServiceKit {
   readonly relay: OutboxRelay;
   readonly rpc: RpcServer;
   readonly transport: EventTransport;
+  /**
+   * Turns event observations into the Kafka metrics on {@link ServiceKit.metrics} (the relay's
+   * already; the outbox backlog is counted at each scrape). Pass it as `onEvent` to every
+   * event consumer the service creates.
+   */
+  readonly eventsObserver: EventsObserver;
 }
 
 /** Options for {@link createServiceKit}. */
@@ -119,6 +127,9 @@ export async function createServiceKit(options: ServiceKitOptions): Promise<Serv
   };
   addDependency('postgres', { breaker: databaseBreaker });
   const ids = createIdGenerator(clock, random);
+  const eventsMetrics = createEventsMetrics(metrics, { onBacklogError: (error) => logger.debug({ err: error }, 'outbox backlog not counted') });
+  const relay = createOutboxRelay({ db, transport, logger, clock, onEvent: eventsMetrics.observe });
+  eventsMetrics.trackOutboxBacklog((signal) => relay.backlog(signal));
   const health = createHealth(clock);
   health.addCheck('database', (signal) => db.ping(signal));
   return {
@@ -133,8 +144,9 @@ export async function createServiceKit(options: ServiceKitOptions): Promise<Serv
     addDependency,
     health,
     db,
-    outbox: createOutbox({ source: settings.name, clock, ids }),
-    relay: createOutboxRelay({ db, transport, logger, clock }),
+    outbox: createOutbox({ source: settings.name, clock, ids, messagingSystem: transport.system }),
+    relay,
+    eventsObserver: eventsMetrics.observe,
     rpc: createRpcServer({ logger }),
     transport,
   };
@@ -197,6 +209,8 @@ async function stopKit(kit: ServiceKit, workers: readonly Worker[], admin: Admin
   await kit.db.close();
   await admin.close();
   logger.info(`${settings.name} stopped`);
-  // 6. Flush telemetry: pino writes synchronously to stdout; OpenTelemetry flushes in instrumentation.
+  // 6. Flush telemetry: pino writes synchronously to stdout. OpenTelemetry is flushed once per
+  // process, after every service in it stopped: `stopOnSignals` (or the host's main) calls
+  // `shutdownTelemetry()`.
   logger.flush();
 }

@@ -79,6 +79,8 @@ export const EVENT_FLOWS: Readonly<Record<string, readonly ServiceName[]>> = Obj
   memory: ['audit'],
   soul: ['audit'],
   consciousness: ['audit'],
+  // Alerts (issue 4): audit keeps every alert that fired and resolved.
+  telemetry: ['audit'],
 });
 
 /**

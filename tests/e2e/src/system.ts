@@ -39,6 +39,8 @@ function portEnv(ports: Awaited<ReturnType<typeof allocatePorts>>): Record<strin
     env[`${prefix}_PORT`] = String(main);
     env[`${prefix}_ADMIN_PORT`] = String(admin);
     if (name !== 'gateway') env[`${prefix}_ADDRESS`] = `127.0.0.1:${main}`;
+    // Where telemetry scrapes each service's /metrics (GATEWAY_ADMIN_URL for the gateway).
+    if (name !== 'gateway') env[`${prefix}_ADMIN_URL`] = `http://127.0.0.1:${admin}`;
   }
   env['GATEWAY_ADMIN_URL'] = `http://127.0.0.1:${ports.gateway.admin}`;
   return env;

@@ -4,6 +4,12 @@ import { IsoTime, stringEnum } from './common.js';
 /** Health statuses, lowercase (`jamey.telemetry.v1.HealthStatus` without its prefix). */
 export const HEALTH_STATUSES = ['unspecified', 'serving', 'degraded', 'down'] as const;
 
+/** Degradation levels (`DegradationLevel` in @jamey/resilience). */
+export const DEGRADATION_LEVELS = ['full', 'degraded', 'minimal', 'offline'] as const;
+
+/** Circuit breaker states. */
+export const CIRCUIT_STATES = ['closed', 'open', 'half-open', 'isolated'] as const;
+
 /** Response of `GET /v1/system/health`. */
 export const SystemHealthSchema = Type.Object(
   {
@@ -17,6 +23,21 @@ export const SystemHealthSchema = Type.Object(
           detail: Type.Optional(Type.String({ description: 'Why the check failed, when it did.' })),
           latencyMs: Type.Number({ minimum: 0 }),
           checkTime: Type.Optional(IsoTime()),
+          dependencies: Type.Optional(
+            Type.Array(
+              Type.Object(
+                {
+                  name: Type.String({ description: 'The dependency: a downstream service, postgres, …' }),
+                  level: stringEnum([...DEGRADATION_LEVELS, 'unknown'], { description: 'Its degradation level as the service reports it.' }),
+                  circuit: stringEnum([...CIRCUIT_STATES, 'unknown'], { description: "The service's breaker for it; unknown when it has none." }),
+                },
+                { additionalProperties: false },
+              ),
+              { description: "The service's dependencies, from telemetry's latest scrape of its /metrics." },
+            ),
+          ),
+          metricsTime: Type.Optional(IsoTime()),
+          metricsDetail: Type.Optional(Type.String({ description: 'Why the latest metrics scrape failed, when it did.' })),
         },
         { additionalProperties: false },
       ),
@@ -27,11 +48,6 @@ export const SystemHealthSchema = Type.Object(
 );
 export type SystemHealthJson = Static<typeof SystemHealthSchema>;
 
-/** Degradation levels (`DegradationLevel` in @jamey/resilience). */
-export const DEGRADATION_LEVELS = ['full', 'degraded', 'minimal', 'offline'] as const;
-
-/** Circuit breaker states. */
-export const CIRCUIT_STATES = ['closed', 'open', 'half-open', 'isolated'] as const;
 
 /** Response of `GET /v1/system/degradation`. */
 export const DegradationSchema = Type.Object(

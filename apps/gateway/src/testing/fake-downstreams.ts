@@ -194,10 +194,18 @@ function defaultHandlers(clock: Clock): FakeHandlers {
               detail: '',
               latencyMs: 1.5,
               checkTime: new Date(clock.now()),
+              dependencies: [],
+              metricsDetail: '',
             },
           ],
           checkTime: new Date(clock.now()),
         };
+      },
+      async listAlerts() {
+        return { alerts: [] };
+      },
+      async getMetricHistory() {
+        return { series: [], intervalMs: 60_000 };
       },
     },
   };

@@ -15,5 +15,7 @@ export const METHODS = {
   '/jamey.soul.v1.SoulService/GetEntity': { service: 'jamey.soul.v1.SoulService', method: 'GetEntity', idempotency: 'NO_SIDE_EFFECTS' },
   '/jamey.soul.v1.SoulService/RecordInteraction': { service: 'jamey.soul.v1.SoulService', method: 'RecordInteraction', idempotency: 'IDEMPOTENCY_UNKNOWN' },
   '/jamey.soul.v1.SoulService/UpsertEntity': { service: 'jamey.soul.v1.SoulService', method: 'UpsertEntity', idempotency: 'IDEMPOTENT' },
+  '/jamey.telemetry.v1.TelemetryService/GetMetricHistory': { service: 'jamey.telemetry.v1.TelemetryService', method: 'GetMetricHistory', idempotency: 'NO_SIDE_EFFECTS' },
   '/jamey.telemetry.v1.TelemetryService/GetSystemHealth': { service: 'jamey.telemetry.v1.TelemetryService', method: 'GetSystemHealth', idempotency: 'NO_SIDE_EFFECTS' },
+  '/jamey.telemetry.v1.TelemetryService/ListAlerts': { service: 'jamey.telemetry.v1.TelemetryService', method: 'ListAlerts', idempotency: 'NO_SIDE_EFFECTS' },
 } as const satisfies Record<string, { service: string; method: string; idempotency: Idempotency }>;

@@ -6,7 +6,7 @@ import { auditTopics, toAuditEntry } from './audit-consumer.js';
 
 describe('auditTopics', () => {
   it('is every domain topic, from the topology', () => {
-    expect(auditTopics()).toEqual(['jamey.consciousness.events.v1', 'jamey.memory.events.v1', 'jamey.soul.events.v1']);
+    expect(auditTopics()).toEqual(['jamey.consciousness.events.v1', 'jamey.memory.events.v1', 'jamey.soul.events.v1', 'jamey.telemetry.events.v1']);
   });
 });
 

@@ -68,6 +68,248 @@ export function healthStatusToJSON(object: HealthStatus): string {
   }
 }
 
+/** A dependency's degradation level (`jamey_degradation_level`: 0 full … 3 offline). */
+export enum DegradationLevel {
+  DEGRADATION_LEVEL_UNSPECIFIED = 0,
+  DEGRADATION_LEVEL_FULL = 1,
+  DEGRADATION_LEVEL_DEGRADED = 2,
+  DEGRADATION_LEVEL_MINIMAL = 3,
+  DEGRADATION_LEVEL_OFFLINE = 4,
+}
+
+export function degradationLevelFromJSON(object: any): DegradationLevel {
+  switch (object) {
+    case 0:
+    case "DEGRADATION_LEVEL_UNSPECIFIED":
+      return DegradationLevel.DEGRADATION_LEVEL_UNSPECIFIED;
+    case 1:
+    case "DEGRADATION_LEVEL_FULL":
+      return DegradationLevel.DEGRADATION_LEVEL_FULL;
+    case 2:
+    case "DEGRADATION_LEVEL_DEGRADED":
+      return DegradationLevel.DEGRADATION_LEVEL_DEGRADED;
+    case 3:
+    case "DEGRADATION_LEVEL_MINIMAL":
+      return DegradationLevel.DEGRADATION_LEVEL_MINIMAL;
+    case 4:
+    case "DEGRADATION_LEVEL_OFFLINE":
+      return DegradationLevel.DEGRADATION_LEVEL_OFFLINE;
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum DegradationLevel");
+  }
+}
+
+export function degradationLevelToJSON(object: DegradationLevel): string {
+  switch (object) {
+    case DegradationLevel.DEGRADATION_LEVEL_UNSPECIFIED:
+      return "DEGRADATION_LEVEL_UNSPECIFIED";
+    case DegradationLevel.DEGRADATION_LEVEL_FULL:
+      return "DEGRADATION_LEVEL_FULL";
+    case DegradationLevel.DEGRADATION_LEVEL_DEGRADED:
+      return "DEGRADATION_LEVEL_DEGRADED";
+    case DegradationLevel.DEGRADATION_LEVEL_MINIMAL:
+      return "DEGRADATION_LEVEL_MINIMAL";
+    case DegradationLevel.DEGRADATION_LEVEL_OFFLINE:
+      return "DEGRADATION_LEVEL_OFFLINE";
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum DegradationLevel");
+  }
+}
+
+/** A circuit breaker's state (`jamey_circuit_breaker_state`). */
+export enum CircuitState {
+  CIRCUIT_STATE_UNSPECIFIED = 0,
+  CIRCUIT_STATE_CLOSED = 1,
+  CIRCUIT_STATE_OPEN = 2,
+  CIRCUIT_STATE_HALF_OPEN = 3,
+  CIRCUIT_STATE_ISOLATED = 4,
+}
+
+export function circuitStateFromJSON(object: any): CircuitState {
+  switch (object) {
+    case 0:
+    case "CIRCUIT_STATE_UNSPECIFIED":
+      return CircuitState.CIRCUIT_STATE_UNSPECIFIED;
+    case 1:
+    case "CIRCUIT_STATE_CLOSED":
+      return CircuitState.CIRCUIT_STATE_CLOSED;
+    case 2:
+    case "CIRCUIT_STATE_OPEN":
+      return CircuitState.CIRCUIT_STATE_OPEN;
+    case 3:
+    case "CIRCUIT_STATE_HALF_OPEN":
+      return CircuitState.CIRCUIT_STATE_HALF_OPEN;
+    case 4:
+    case "CIRCUIT_STATE_ISOLATED":
+      return CircuitState.CIRCUIT_STATE_ISOLATED;
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum CircuitState");
+  }
+}
+
+export function circuitStateToJSON(object: CircuitState): string {
+  switch (object) {
+    case CircuitState.CIRCUIT_STATE_UNSPECIFIED:
+      return "CIRCUIT_STATE_UNSPECIFIED";
+    case CircuitState.CIRCUIT_STATE_CLOSED:
+      return "CIRCUIT_STATE_CLOSED";
+    case CircuitState.CIRCUIT_STATE_OPEN:
+      return "CIRCUIT_STATE_OPEN";
+    case CircuitState.CIRCUIT_STATE_HALF_OPEN:
+      return "CIRCUIT_STATE_HALF_OPEN";
+    case CircuitState.CIRCUIT_STATE_ISOLATED:
+      return "CIRCUIT_STATE_ISOLATED";
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum CircuitState");
+  }
+}
+
+export enum AlertSeverity {
+  ALERT_SEVERITY_UNSPECIFIED = 0,
+  ALERT_SEVERITY_INFO = 1,
+  ALERT_SEVERITY_WARNING = 2,
+  ALERT_SEVERITY_CRITICAL = 3,
+}
+
+export function alertSeverityFromJSON(object: any): AlertSeverity {
+  switch (object) {
+    case 0:
+    case "ALERT_SEVERITY_UNSPECIFIED":
+      return AlertSeverity.ALERT_SEVERITY_UNSPECIFIED;
+    case 1:
+    case "ALERT_SEVERITY_INFO":
+      return AlertSeverity.ALERT_SEVERITY_INFO;
+    case 2:
+    case "ALERT_SEVERITY_WARNING":
+      return AlertSeverity.ALERT_SEVERITY_WARNING;
+    case 3:
+    case "ALERT_SEVERITY_CRITICAL":
+      return AlertSeverity.ALERT_SEVERITY_CRITICAL;
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum AlertSeverity");
+  }
+}
+
+export function alertSeverityToJSON(object: AlertSeverity): string {
+  switch (object) {
+    case AlertSeverity.ALERT_SEVERITY_UNSPECIFIED:
+      return "ALERT_SEVERITY_UNSPECIFIED";
+    case AlertSeverity.ALERT_SEVERITY_INFO:
+      return "ALERT_SEVERITY_INFO";
+    case AlertSeverity.ALERT_SEVERITY_WARNING:
+      return "ALERT_SEVERITY_WARNING";
+    case AlertSeverity.ALERT_SEVERITY_CRITICAL:
+      return "ALERT_SEVERITY_CRITICAL";
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum AlertSeverity");
+  }
+}
+
+export enum AlertState {
+  ALERT_STATE_UNSPECIFIED = 0,
+  /** ALERT_STATE_PENDING - The condition holds, but not yet for the rule's `for` duration. */
+  ALERT_STATE_PENDING = 1,
+  ALERT_STATE_FIRING = 2,
+  /** ALERT_STATE_RESOLVED - The condition stopped holding after the alert fired. */
+  ALERT_STATE_RESOLVED = 3,
+}
+
+export function alertStateFromJSON(object: any): AlertState {
+  switch (object) {
+    case 0:
+    case "ALERT_STATE_UNSPECIFIED":
+      return AlertState.ALERT_STATE_UNSPECIFIED;
+    case 1:
+    case "ALERT_STATE_PENDING":
+      return AlertState.ALERT_STATE_PENDING;
+    case 2:
+    case "ALERT_STATE_FIRING":
+      return AlertState.ALERT_STATE_FIRING;
+    case 3:
+    case "ALERT_STATE_RESOLVED":
+      return AlertState.ALERT_STATE_RESOLVED;
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum AlertState");
+  }
+}
+
+export function alertStateToJSON(object: AlertState): string {
+  switch (object) {
+    case AlertState.ALERT_STATE_UNSPECIFIED:
+      return "ALERT_STATE_UNSPECIFIED";
+    case AlertState.ALERT_STATE_PENDING:
+      return "ALERT_STATE_PENDING";
+    case AlertState.ALERT_STATE_FIRING:
+      return "ALERT_STATE_FIRING";
+    case AlertState.ALERT_STATE_RESOLVED:
+      return "ALERT_STATE_RESOLVED";
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum AlertState");
+  }
+}
+
+/** A series telemetry keeps per service and interval. */
+export enum HistoryMetric {
+  HISTORY_METRIC_UNSPECIFIED = 0,
+  /** HISTORY_METRIC_REQUEST_RATE - Requests served per second (gRPC calls, or HTTP requests for the gateway). */
+  HISTORY_METRIC_REQUEST_RATE = 1,
+  /** HISTORY_METRIC_ERROR_RATE - Share of those requests that failed, 0..1. */
+  HISTORY_METRIC_ERROR_RATE = 2,
+  /** HISTORY_METRIC_LATENCY_P99 - 99th percentile of request duration, in seconds. */
+  HISTORY_METRIC_LATENCY_P99 = 3,
+  /** HISTORY_METRIC_PHI - Consciousness's phi (`jamey_consciousness_phi`), the latest value in the interval. */
+  HISTORY_METRIC_PHI = 4,
+}
+
+export function historyMetricFromJSON(object: any): HistoryMetric {
+  switch (object) {
+    case 0:
+    case "HISTORY_METRIC_UNSPECIFIED":
+      return HistoryMetric.HISTORY_METRIC_UNSPECIFIED;
+    case 1:
+    case "HISTORY_METRIC_REQUEST_RATE":
+      return HistoryMetric.HISTORY_METRIC_REQUEST_RATE;
+    case 2:
+    case "HISTORY_METRIC_ERROR_RATE":
+      return HistoryMetric.HISTORY_METRIC_ERROR_RATE;
+    case 3:
+    case "HISTORY_METRIC_LATENCY_P99":
+      return HistoryMetric.HISTORY_METRIC_LATENCY_P99;
+    case 4:
+    case "HISTORY_METRIC_PHI":
+      return HistoryMetric.HISTORY_METRIC_PHI;
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum HistoryMetric");
+  }
+}
+
+export function historyMetricToJSON(object: HistoryMetric): string {
+  switch (object) {
+    case HistoryMetric.HISTORY_METRIC_UNSPECIFIED:
+      return "HISTORY_METRIC_UNSPECIFIED";
+    case HistoryMetric.HISTORY_METRIC_REQUEST_RATE:
+      return "HISTORY_METRIC_REQUEST_RATE";
+    case HistoryMetric.HISTORY_METRIC_ERROR_RATE:
+      return "HISTORY_METRIC_ERROR_RATE";
+    case HistoryMetric.HISTORY_METRIC_LATENCY_P99:
+      return "HISTORY_METRIC_LATENCY_P99";
+    case HistoryMetric.HISTORY_METRIC_PHI:
+      return "HISTORY_METRIC_PHI";
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum HistoryMetric");
+  }
+}
+
+/** One dependency of a service, as that service reports it on its /metrics. */
+export interface DependencyState {
+  /** The dependency's name: a downstream service, `postgres`, … */
+  name: string;
+  /** UNSPECIFIED when the service exports no level for it. */
+  level: DegradationLevel;
+  /** UNSPECIFIED when the service has no breaker for it. */
+  circuit: CircuitState;
+}
+
 export interface ServiceHealth {
   service: string;
   /** Target polled, host:port. */
@@ -76,7 +318,17 @@ export interface ServiceHealth {
   /** Why the check failed, when it did. */
   detail: string;
   latencyMs: number;
-  checkTime?: Date | undefined;
+  checkTime?:
+    | Date
+    | undefined;
+  /** The service's dependencies, from its latest successful metrics scrape, by name. */
+  dependencies: DependencyState[];
+  /** When that scrape happened; absent before the first one. */
+  metricsTime?:
+    | Date
+    | undefined;
+  /** Why the latest scrape failed, when it did (the dependencies are then from an older one). */
+  metricsDetail: string;
 }
 
 export interface GetSystemHealthRequest {
@@ -88,8 +340,196 @@ export interface GetSystemHealthResponse {
   checkTime?: Date | undefined;
 }
 
+/** One alert: a rule together with the labels it fired for. There is one alert per fingerprint. */
+export interface Alert {
+  /** UUIDv7 of this episode: a new one each time the condition starts to hold again. */
+  id: string;
+  /** Hash of the rule name and the labels: the deduplication key, and the event subject. */
+  fingerprint: string;
+  /** The rule's name (the Prometheus `alertname`). */
+  rule: string;
+  severity: AlertSeverity;
+  state: AlertState;
+  /** The labels the rule grouped by, for example `service` and `dependency`. */
+  labels: { [key: string]: string };
+  /** The value of the rule's expression at the latest evaluation. */
+  value: number;
+  summary: string;
+  description: string;
+  /** When the condition started to hold. */
+  activeTime?:
+    | Date
+    | undefined;
+  /** When the alert fired; absent while pending. */
+  fireTime?:
+    | Date
+    | undefined;
+  /** When it resolved; absent until then. */
+  resolveTime?: Date | undefined;
+}
+
+export interface Alert_LabelsEntry {
+  key: string;
+  value: string;
+}
+
+export interface ListAlertsRequest {
+  /** The states to list; empty means PENDING and FIRING. */
+  states: AlertState[];
+  /** 0 means 100; at most 1000. */
+  pageSize: number;
+}
+
+export interface ListAlertsResponse {
+  /** Newest first (by the time of the latest state change). */
+  alerts: Alert[];
+}
+
+export interface GetMetricHistoryRequest {
+  /** Services to include; empty means all. */
+  services: string[];
+  /** Metrics to include; empty means all. */
+  metrics: HistoryMetric[];
+  /** Inclusive start; default one hour before end_time. */
+  startTime?:
+    | Date
+    | undefined;
+  /** Exclusive end; default now. */
+  endTime?: Date | undefined;
+}
+
+export interface MetricPoint {
+  /** Start of the interval the value covers. */
+  time?: Date | undefined;
+  value: number;
+}
+
+export interface MetricSeries {
+  service: string;
+  metric: HistoryMetric;
+  /** Oldest first. */
+  points: MetricPoint[];
+}
+
+export interface GetMetricHistoryResponse {
+  series: MetricSeries[];
+  /** Length of one interval, in milliseconds. */
+  intervalMs: number;
+}
+
+function createBaseDependencyState(): DependencyState {
+  return { name: "", level: 0, circuit: 0 };
+}
+
+export const DependencyState: MessageFns<DependencyState> = {
+  encode(message: DependencyState, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.level !== 0) {
+      writer.uint32(16).int32(message.level);
+    }
+    if (message.circuit !== 0) {
+      writer.uint32(24).int32(message.circuit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DependencyState {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDependencyState();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.level = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.circuit = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DependencyState {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      level: isSet(object.level) ? degradationLevelFromJSON(object.level) : 0,
+      circuit: isSet(object.circuit) ? circuitStateFromJSON(object.circuit) : 0,
+    };
+  },
+
+  toJSON(message: DependencyState): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.level !== 0) {
+      obj.level = degradationLevelToJSON(message.level);
+    }
+    if (message.circuit !== 0) {
+      obj.circuit = circuitStateToJSON(message.circuit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DependencyState>): DependencyState {
+    return DependencyState.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DependencyState>): DependencyState {
+    const message = createBaseDependencyState();
+    message.name = object.name ?? "";
+    message.level = object.level ?? 0;
+    message.circuit = object.circuit ?? 0;
+    return message;
+  },
+};
+
 function createBaseServiceHealth(): ServiceHealth {
-  return { service: "", target: "", status: 0, detail: "", latencyMs: 0, checkTime: undefined };
+  return {
+    service: "",
+    target: "",
+    status: 0,
+    detail: "",
+    latencyMs: 0,
+    checkTime: undefined,
+    dependencies: [],
+    metricsTime: undefined,
+    metricsDetail: "",
+  };
 }
 
 export const ServiceHealth: MessageFns<ServiceHealth> = {
@@ -111,6 +551,15 @@ export const ServiceHealth: MessageFns<ServiceHealth> = {
     }
     if (message.checkTime !== undefined) {
       Timestamp.encode(toTimestamp(message.checkTime), writer.uint32(50).fork()).join();
+    }
+    for (const v of message.dependencies) {
+      DependencyState.encode(v!, writer.uint32(58).fork()).join();
+    }
+    if (message.metricsTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.metricsTime), writer.uint32(66).fork()).join();
+    }
+    if (message.metricsDetail !== "") {
+      writer.uint32(74).string(message.metricsDetail);
     }
     return writer;
   },
@@ -176,6 +625,30 @@ export const ServiceHealth: MessageFns<ServiceHealth> = {
             message.checkTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.dependencies.push(DependencyState.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.metricsTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.metricsDetail = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -204,6 +677,19 @@ export const ServiceHealth: MessageFns<ServiceHealth> = {
         : isSet(object.check_time)
         ? fromJsonTimestamp(object.check_time)
         : undefined,
+      dependencies: globalThis.Array.isArray(object?.dependencies)
+        ? object.dependencies.map((e: any) => DependencyState.fromJSON(e))
+        : [],
+      metricsTime: isSet(object.metricsTime)
+        ? fromJsonTimestamp(object.metricsTime)
+        : isSet(object.metrics_time)
+        ? fromJsonTimestamp(object.metrics_time)
+        : undefined,
+      metricsDetail: isSet(object.metricsDetail)
+        ? globalThis.String(object.metricsDetail)
+        : isSet(object.metrics_detail)
+        ? globalThis.String(object.metrics_detail)
+        : "",
     };
   },
 
@@ -227,6 +713,15 @@ export const ServiceHealth: MessageFns<ServiceHealth> = {
     if (message.checkTime !== undefined) {
       obj.checkTime = message.checkTime.toISOString();
     }
+    if (message.dependencies?.length) {
+      obj.dependencies = message.dependencies.map((e) => DependencyState.toJSON(e));
+    }
+    if (message.metricsTime !== undefined) {
+      obj.metricsTime = message.metricsTime.toISOString();
+    }
+    if (message.metricsDetail !== "") {
+      obj.metricsDetail = message.metricsDetail;
+    }
     return obj;
   },
 
@@ -241,6 +736,9 @@ export const ServiceHealth: MessageFns<ServiceHealth> = {
     message.detail = object.detail ?? "";
     message.latencyMs = object.latencyMs ?? 0;
     message.checkTime = object.checkTime ?? undefined;
+    message.dependencies = object.dependencies?.map((e) => DependencyState.fromPartial(e)) || [];
+    message.metricsTime = object.metricsTime ?? undefined;
+    message.metricsDetail = object.metricsDetail ?? "";
     return message;
   },
 };
@@ -404,10 +902,987 @@ export const GetSystemHealthResponse: MessageFns<GetSystemHealthResponse> = {
   },
 };
 
-/** TelemetryService watches the health of every Jamey service. */
+function createBaseAlert(): Alert {
+  return {
+    id: "",
+    fingerprint: "",
+    rule: "",
+    severity: 0,
+    state: 0,
+    labels: {},
+    value: 0,
+    summary: "",
+    description: "",
+    activeTime: undefined,
+    fireTime: undefined,
+    resolveTime: undefined,
+  };
+}
+
+export const Alert: MessageFns<Alert> = {
+  encode(message: Alert, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.fingerprint !== "") {
+      writer.uint32(18).string(message.fingerprint);
+    }
+    if (message.rule !== "") {
+      writer.uint32(26).string(message.rule);
+    }
+    if (message.severity !== 0) {
+      writer.uint32(32).int32(message.severity);
+    }
+    if (message.state !== 0) {
+      writer.uint32(40).int32(message.state);
+    }
+    globalThis.Object.entries(message.labels).forEach(([key, value]: [string, string]) => {
+      Alert_LabelsEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
+    });
+    if (message.value !== 0) {
+      writer.uint32(57).double(message.value);
+    }
+    if (message.summary !== "") {
+      writer.uint32(66).string(message.summary);
+    }
+    if (message.description !== "") {
+      writer.uint32(74).string(message.description);
+    }
+    if (message.activeTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.activeTime), writer.uint32(82).fork()).join();
+    }
+    if (message.fireTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.fireTime), writer.uint32(90).fork()).join();
+    }
+    if (message.resolveTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.resolveTime), writer.uint32(98).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Alert {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAlert();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fingerprint = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.rule = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.severity = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            const entry6 = Alert_LabelsEntry.decode(reader, reader.uint32());
+            if (entry6.value !== undefined) {
+              message.labels[entry6.key] = entry6.value;
+            }
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.value = reader.double();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.summary = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.activeTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.fireTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.resolveTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Alert {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      fingerprint: isSet(object.fingerprint) ? globalThis.String(object.fingerprint) : "",
+      rule: isSet(object.rule) ? globalThis.String(object.rule) : "",
+      severity: isSet(object.severity) ? alertSeverityFromJSON(object.severity) : 0,
+      state: isSet(object.state) ? alertStateFromJSON(object.state) : 0,
+      labels: isObject(object.labels)
+        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+      summary: isSet(object.summary) ? globalThis.String(object.summary) : "",
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      activeTime: isSet(object.activeTime)
+        ? fromJsonTimestamp(object.activeTime)
+        : isSet(object.active_time)
+        ? fromJsonTimestamp(object.active_time)
+        : undefined,
+      fireTime: isSet(object.fireTime)
+        ? fromJsonTimestamp(object.fireTime)
+        : isSet(object.fire_time)
+        ? fromJsonTimestamp(object.fire_time)
+        : undefined,
+      resolveTime: isSet(object.resolveTime)
+        ? fromJsonTimestamp(object.resolveTime)
+        : isSet(object.resolve_time)
+        ? fromJsonTimestamp(object.resolve_time)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Alert): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.fingerprint !== "") {
+      obj.fingerprint = message.fingerprint;
+    }
+    if (message.rule !== "") {
+      obj.rule = message.rule;
+    }
+    if (message.severity !== 0) {
+      obj.severity = alertSeverityToJSON(message.severity);
+    }
+    if (message.state !== 0) {
+      obj.state = alertStateToJSON(message.state);
+    }
+    if (message.labels) {
+      const entries = globalThis.Object.entries(message.labels) as [string, string][];
+      if (entries.length > 0) {
+        obj.labels = {};
+        entries.forEach(([k, v]) => {
+          obj.labels[k] = v;
+        });
+      }
+    }
+    if (message.value !== 0) {
+      obj.value = floatToJson(message.value);
+    }
+    if (message.summary !== "") {
+      obj.summary = message.summary;
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    if (message.activeTime !== undefined) {
+      obj.activeTime = message.activeTime.toISOString();
+    }
+    if (message.fireTime !== undefined) {
+      obj.fireTime = message.fireTime.toISOString();
+    }
+    if (message.resolveTime !== undefined) {
+      obj.resolveTime = message.resolveTime.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Alert>): Alert {
+    return Alert.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Alert>): Alert {
+    const message = createBaseAlert();
+    message.id = object.id ?? "";
+    message.fingerprint = object.fingerprint ?? "";
+    message.rule = object.rule ?? "";
+    message.severity = object.severity ?? 0;
+    message.state = object.state ?? 0;
+    message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.value = object.value ?? 0;
+    message.summary = object.summary ?? "";
+    message.description = object.description ?? "";
+    message.activeTime = object.activeTime ?? undefined;
+    message.fireTime = object.fireTime ?? undefined;
+    message.resolveTime = object.resolveTime ?? undefined;
+    return message;
+  },
+};
+
+function createBaseAlert_LabelsEntry(): Alert_LabelsEntry {
+  return { key: "", value: "" };
+}
+
+export const Alert_LabelsEntry: MessageFns<Alert_LabelsEntry> = {
+  encode(message: Alert_LabelsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Alert_LabelsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAlert_LabelsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Alert_LabelsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: Alert_LabelsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Alert_LabelsEntry>): Alert_LabelsEntry {
+    return Alert_LabelsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Alert_LabelsEntry>): Alert_LabelsEntry {
+    const message = createBaseAlert_LabelsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseListAlertsRequest(): ListAlertsRequest {
+  return { states: [], pageSize: 0 };
+}
+
+export const ListAlertsRequest: MessageFns<ListAlertsRequest> = {
+  encode(message: ListAlertsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.states.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.states) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(16).int32(message.pageSize);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAlertsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAlertsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 8) {
+              message.states.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.states.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAlertsRequest {
+    return {
+      states: globalThis.Array.isArray(object?.states) ? object.states.map((e: any) => alertStateFromJSON(e)) : [],
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+    };
+  },
+
+  toJSON(message: ListAlertsRequest): unknown {
+    const obj: any = {};
+    if (message.states?.length) {
+      obj.states = message.states.map((e) => alertStateToJSON(e));
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListAlertsRequest>): ListAlertsRequest {
+    return ListAlertsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListAlertsRequest>): ListAlertsRequest {
+    const message = createBaseListAlertsRequest();
+    message.states = object.states?.map((e) => e) || [];
+    message.pageSize = object.pageSize ?? 0;
+    return message;
+  },
+};
+
+function createBaseListAlertsResponse(): ListAlertsResponse {
+  return { alerts: [] };
+}
+
+export const ListAlertsResponse: MessageFns<ListAlertsResponse> = {
+  encode(message: ListAlertsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.alerts) {
+      Alert.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAlertsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAlertsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.alerts.push(Alert.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAlertsResponse {
+    return { alerts: globalThis.Array.isArray(object?.alerts) ? object.alerts.map((e: any) => Alert.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: ListAlertsResponse): unknown {
+    const obj: any = {};
+    if (message.alerts?.length) {
+      obj.alerts = message.alerts.map((e) => Alert.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListAlertsResponse>): ListAlertsResponse {
+    return ListAlertsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListAlertsResponse>): ListAlertsResponse {
+    const message = createBaseListAlertsResponse();
+    message.alerts = object.alerts?.map((e) => Alert.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetMetricHistoryRequest(): GetMetricHistoryRequest {
+  return { services: [], metrics: [], startTime: undefined, endTime: undefined };
+}
+
+export const GetMetricHistoryRequest: MessageFns<GetMetricHistoryRequest> = {
+  encode(message: GetMetricHistoryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.services) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.metrics.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.metrics) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.startTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.startTime), writer.uint32(26).fork()).join();
+    }
+    if (message.endTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.endTime), writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetMetricHistoryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetMetricHistoryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.services.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.metrics.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.metrics.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.startTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.endTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetMetricHistoryRequest {
+    return {
+      services: globalThis.Array.isArray(object?.services) ? object.services.map((e: any) => globalThis.String(e)) : [],
+      metrics: globalThis.Array.isArray(object?.metrics)
+        ? object.metrics.map((e: any) => historyMetricFromJSON(e))
+        : [],
+      startTime: isSet(object.startTime)
+        ? fromJsonTimestamp(object.startTime)
+        : isSet(object.start_time)
+        ? fromJsonTimestamp(object.start_time)
+        : undefined,
+      endTime: isSet(object.endTime)
+        ? fromJsonTimestamp(object.endTime)
+        : isSet(object.end_time)
+        ? fromJsonTimestamp(object.end_time)
+        : undefined,
+    };
+  },
+
+  toJSON(message: GetMetricHistoryRequest): unknown {
+    const obj: any = {};
+    if (message.services?.length) {
+      obj.services = message.services;
+    }
+    if (message.metrics?.length) {
+      obj.metrics = message.metrics.map((e) => historyMetricToJSON(e));
+    }
+    if (message.startTime !== undefined) {
+      obj.startTime = message.startTime.toISOString();
+    }
+    if (message.endTime !== undefined) {
+      obj.endTime = message.endTime.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetMetricHistoryRequest>): GetMetricHistoryRequest {
+    return GetMetricHistoryRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetMetricHistoryRequest>): GetMetricHistoryRequest {
+    const message = createBaseGetMetricHistoryRequest();
+    message.services = object.services?.map((e) => e) || [];
+    message.metrics = object.metrics?.map((e) => e) || [];
+    message.startTime = object.startTime ?? undefined;
+    message.endTime = object.endTime ?? undefined;
+    return message;
+  },
+};
+
+function createBaseMetricPoint(): MetricPoint {
+  return { time: undefined, value: 0 };
+}
+
+export const MetricPoint: MessageFns<MetricPoint> = {
+  encode(message: MetricPoint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.time !== undefined) {
+      Timestamp.encode(toTimestamp(message.time), writer.uint32(10).fork()).join();
+    }
+    if (message.value !== 0) {
+      writer.uint32(17).double(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MetricPoint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMetricPoint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.time = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.value = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MetricPoint {
+    return {
+      time: isSet(object.time) ? fromJsonTimestamp(object.time) : undefined,
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: MetricPoint): unknown {
+    const obj: any = {};
+    if (message.time !== undefined) {
+      obj.time = message.time.toISOString();
+    }
+    if (message.value !== 0) {
+      obj.value = floatToJson(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MetricPoint>): MetricPoint {
+    return MetricPoint.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MetricPoint>): MetricPoint {
+    const message = createBaseMetricPoint();
+    message.time = object.time ?? undefined;
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseMetricSeries(): MetricSeries {
+  return { service: "", metric: 0, points: [] };
+}
+
+export const MetricSeries: MessageFns<MetricSeries> = {
+  encode(message: MetricSeries, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.metric !== 0) {
+      writer.uint32(16).int32(message.metric);
+    }
+    for (const v of message.points) {
+      MetricPoint.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MetricSeries {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMetricSeries();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.metric = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.points.push(MetricPoint.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MetricSeries {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      metric: isSet(object.metric) ? historyMetricFromJSON(object.metric) : 0,
+      points: globalThis.Array.isArray(object?.points) ? object.points.map((e: any) => MetricPoint.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: MetricSeries): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.metric !== 0) {
+      obj.metric = historyMetricToJSON(message.metric);
+    }
+    if (message.points?.length) {
+      obj.points = message.points.map((e) => MetricPoint.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MetricSeries>): MetricSeries {
+    return MetricSeries.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MetricSeries>): MetricSeries {
+    const message = createBaseMetricSeries();
+    message.service = object.service ?? "";
+    message.metric = object.metric ?? 0;
+    message.points = object.points?.map((e) => MetricPoint.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetMetricHistoryResponse(): GetMetricHistoryResponse {
+  return { series: [], intervalMs: 0 };
+}
+
+export const GetMetricHistoryResponse: MessageFns<GetMetricHistoryResponse> = {
+  encode(message: GetMetricHistoryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.series) {
+      MetricSeries.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.intervalMs !== 0) {
+      writer.uint32(16).int64(message.intervalMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetMetricHistoryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetMetricHistoryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.series.push(MetricSeries.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.intervalMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetMetricHistoryResponse {
+    return {
+      series: globalThis.Array.isArray(object?.series) ? object.series.map((e: any) => MetricSeries.fromJSON(e)) : [],
+      intervalMs: isSet(object.intervalMs)
+        ? globalThis.Number(object.intervalMs)
+        : isSet(object.interval_ms)
+        ? globalThis.Number(object.interval_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: GetMetricHistoryResponse): unknown {
+    const obj: any = {};
+    if (message.series?.length) {
+      obj.series = message.series.map((e) => MetricSeries.toJSON(e));
+    }
+    if (message.intervalMs !== 0) {
+      obj.intervalMs = Math.round(message.intervalMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetMetricHistoryResponse>): GetMetricHistoryResponse {
+    return GetMetricHistoryResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetMetricHistoryResponse>): GetMetricHistoryResponse {
+    const message = createBaseGetMetricHistoryResponse();
+    message.series = object.series?.map((e) => MetricSeries.fromPartial(e)) || [];
+    message.intervalMs = object.intervalMs ?? 0;
+    return message;
+  },
+};
+
+/**
+ * TelemetryService watches the health of every Jamey service, scrapes their metrics, evaluates
+ * the alert rules over them and keeps their history.
+ */
 export type TelemetryServiceService = typeof TelemetryServiceService;
 export const TelemetryServiceService = {
-  /** The latest health of every service and the aggregate. */
+  /**
+   * The latest health of every service and the aggregate, with each service's dependencies'
+   * degradation levels and breaker states as last scraped from its /metrics.
+   */
   getSystemHealth: {
     path: "/jamey.telemetry.v1.TelemetryService/GetSystemHealth" as const,
     requestStream: false as const,
@@ -419,15 +1894,47 @@ export const TelemetryServiceService = {
       Buffer.from(GetSystemHealthResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetSystemHealthResponse => GetSystemHealthResponse.decode(value),
   },
+  /** The alerts that are pending or firing now (or in the requested states), newest first. */
+  listAlerts: {
+    path: "/jamey.telemetry.v1.TelemetryService/ListAlerts" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListAlertsRequest): Buffer => Buffer.from(ListAlertsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListAlertsRequest => ListAlertsRequest.decode(value),
+    responseSerialize: (value: ListAlertsResponse): Buffer => Buffer.from(ListAlertsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListAlertsResponse => ListAlertsResponse.decode(value),
+  },
+  /** Per-service history of request rate, error rate, p99 latency, and consciousness's phi. */
+  getMetricHistory: {
+    path: "/jamey.telemetry.v1.TelemetryService/GetMetricHistory" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetMetricHistoryRequest): Buffer =>
+      Buffer.from(GetMetricHistoryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetMetricHistoryRequest => GetMetricHistoryRequest.decode(value),
+    responseSerialize: (value: GetMetricHistoryResponse): Buffer =>
+      Buffer.from(GetMetricHistoryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetMetricHistoryResponse => GetMetricHistoryResponse.decode(value),
+  },
 } as const;
 
 export interface TelemetryServiceServer extends UntypedServiceImplementation {
-  /** The latest health of every service and the aggregate. */
+  /**
+   * The latest health of every service and the aggregate, with each service's dependencies'
+   * degradation levels and breaker states as last scraped from its /metrics.
+   */
   getSystemHealth: handleUnaryCall<GetSystemHealthRequest, GetSystemHealthResponse>;
+  /** The alerts that are pending or firing now (or in the requested states), newest first. */
+  listAlerts: handleUnaryCall<ListAlertsRequest, ListAlertsResponse>;
+  /** Per-service history of request rate, error rate, p99 latency, and consciousness's phi. */
+  getMetricHistory: handleUnaryCall<GetMetricHistoryRequest, GetMetricHistoryResponse>;
 }
 
 export interface TelemetryServiceClient extends Client {
-  /** The latest health of every service and the aggregate. */
+  /**
+   * The latest health of every service and the aggregate, with each service's dependencies'
+   * degradation levels and breaker states as last scraped from its /metrics.
+   */
   getSystemHealth(
     request: GetSystemHealthRequest,
     callback: (error: ServiceError | null, response: GetSystemHealthResponse) => void,
@@ -442,6 +1949,38 @@ export interface TelemetryServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetSystemHealthResponse) => void,
+  ): ClientUnaryCall;
+  /** The alerts that are pending or firing now (or in the requested states), newest first. */
+  listAlerts(
+    request: ListAlertsRequest,
+    callback: (error: ServiceError | null, response: ListAlertsResponse) => void,
+  ): ClientUnaryCall;
+  listAlerts(
+    request: ListAlertsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListAlertsResponse) => void,
+  ): ClientUnaryCall;
+  listAlerts(
+    request: ListAlertsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListAlertsResponse) => void,
+  ): ClientUnaryCall;
+  /** Per-service history of request rate, error rate, p99 latency, and consciousness's phi. */
+  getMetricHistory(
+    request: GetMetricHistoryRequest,
+    callback: (error: ServiceError | null, response: GetMetricHistoryResponse) => void,
+  ): ClientUnaryCall;
+  getMetricHistory(
+    request: GetMetricHistoryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetMetricHistoryResponse) => void,
+  ): ClientUnaryCall;
+  getMetricHistory(
+    request: GetMetricHistoryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetMetricHistoryResponse) => void,
   ): ClientUnaryCall;
 }
 
@@ -487,6 +2026,21 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
+}
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {
