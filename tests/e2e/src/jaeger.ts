@@ -32,7 +32,8 @@ export function jaegerQuery(baseUrl: string): JaegerQuery {
       });
       return get(`/api/v3/traces?${query}`);
     },
-    async poll(what, fetch, found, timeoutMs = 60_000) {
+    // Generous: the other end-to-end suites may stop the Kafka broker for 30 s meanwhile.
+    async poll(what, fetch, found, timeoutMs = 120_000) {
       let last: CollectedSpan[] = [];
       let result: ReturnType<typeof found>;
       try {

@@ -140,7 +140,7 @@ describeWithInfra(INFRA, 'one trace per request in a real Jaeger, six processes'
     );
     expect(sent.parentSpanId).toBe('');
     expect(sent.attributes).toMatchObject({ 'messaging.system': 'kafka', 'messaging.operation.type': 'send' });
-  }, 120_000);
+  }, 240_000);
 
   it('follows a perception from the gateway to consciousness, and on to memory', async () => {
     const traceId = hex(16);
@@ -163,7 +163,7 @@ describeWithInfra(INFRA, 'one trace per request in a real Jaeger, six processes'
     expect(ancestors(toMemory.client, trace).map((s) => s.spanId)).toContain(toConsciousness.server.spanId);
     expect(toMemory.server.attributes).toMatchObject({ 'rpc.system': 'grpc', 'rpc.method': toMemory.client.attributes['rpc.method'] });
     expect(trace.every((s) => s.traceId === traceId)).toBe(true);
-  }, 120_000);
+  }, 240_000);
 
   it('makes no spans for health checks and metrics scrapes', async () => {
     // The telemetry service and the gateway's readiness have been polling every service
