@@ -34,7 +34,7 @@ export interface ConsciousnessServiceOptions extends Omit<ServiceKitOptions, 'mi
 export async function startConsciousnessService(options: ConsciousnessServiceOptions): Promise<RunningService> {
   const { memoryAddress, soulAddress, dependencyBudgetMs = 1500, rpcRetries = true, ...kitOptions } = options;
   const kit = await createServiceKit({ ...kitOptions, migrationsDir: consciousnessMigrationsDir });
-  const clientOptions = { clock: kit.clock, defaultTimeoutMs: dependencyBudgetMs };
+  const clientOptions = { clock: kit.clock, defaultTimeoutMs: dependencyBudgetMs, observer: kit.rpcMetrics.client, logger: kit.logger };
   // Each edge's breaker, bulkhead, retries and timeouts come from the one policy table.
   const policiesFor = (to: 'memory' | 'soul') =>
     createEdgePolicies({ dependency: to, policy: edgePolicy({ from: 'consciousness', to }), clock: kit.clock, random: kit.random, retries: rpcRetries });

@@ -1,6 +1,13 @@
 import type { Clock, RandomSource } from '@jamey/core';
 import { audit, consciousness, memory, soul, telemetry } from '@jamey/proto';
-import { createEdgePolicies, createRpcClient, type EdgePolicies, type PromiseClient } from '@jamey/rpc';
+import {
+  createEdgePolicies,
+  createRpcClient,
+  type EdgePolicies,
+  type ErrorLogger,
+  type PromiseClient,
+  type RpcClientCallObserver,
+} from '@jamey/rpc';
 import { edgePolicy, type GrpcServiceName } from '@jamey/topology';
 
 /** The gRPC service definition of every service the gateway calls (CALL_GRAPH: gateway → all). */
@@ -30,6 +37,10 @@ export interface GatewayClientsOptions {
   readonly defaultTimeoutMs: number;
   /** Each downstream's breaker, bulkhead, retry and timeout ({@link createGatewayPolicies}). */
   readonly policies?: Readonly<Record<Downstream, EdgePolicies>>;
+  /** Told about every call (`rpc_client_call_duration_seconds` via `createRpcMetrics`). */
+  readonly observer?: RpcClientCallObserver;
+  /** Where an observer's failure is logged. */
+  readonly logger?: ErrorLogger;
 }
 
 /**
@@ -54,6 +65,8 @@ export function createGatewayClients(options: GatewayClientsOptions): GatewayCli
       clock: options.clock,
       defaultTimeoutMs: options.defaultTimeoutMs,
       ...(options.policies ? { policies: options.policies[name] } : {}),
+      ...(options.observer ? { observer: options.observer } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
     });
   return Object.freeze({
     memory: client('memory'),

@@ -1,21 +1,31 @@
+import { LATENCY_BUCKETS_SECONDS } from '@jamey/telemetry';
 import type { FastifyInstance } from 'fastify';
 import { Histogram, type Registry } from 'prom-client';
 
+/** The `route` label of requests no route matched (404s, wrong methods): never the raw URL. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
 /**
- * Records `http_server_request_duration_seconds` (method, route template, status) for every
- * response. The route is the template, never the raw URL, so label cardinality stays bounded.
+ * Records `http_server_request_duration_seconds{method,route,status_code}` for every response.
+ * Labels stay bounded whatever clients send: `route` is the matched route's template (for
+ * example `/v1/memories/:id`) or {@link UNMATCHED_ROUTE}, never the URL; `method` is one of the
+ * usual verbs or `_OTHER`.
  */
 export function registerHttpMetrics(app: FastifyInstance, registry: Registry): void {
   const duration = new Histogram({
     name: 'http_server_request_duration_seconds',
-    help: 'Duration of HTTP requests served by the gateway.',
+    help: 'Duration of HTTP requests served by the gateway, by method, route template and status code.',
     labelNames: ['method', 'route', 'status_code'] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    buckets: [...LATENCY_BUCKETS_SECONDS],
     registers: [registry],
   });
   app.addHook('onResponse', async (request, reply) => {
+    // The not-found handler has no route: routeOptions.url is undefined there.
+    const route = request.is404 ? UNMATCHED_ROUTE : (request.routeOptions.url ?? UNMATCHED_ROUTE);
     duration.observe(
-      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },
+      { method: KNOWN_METHODS.has(request.method) ? request.method : '_OTHER', route, status_code: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
   });

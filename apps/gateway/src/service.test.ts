@@ -1,5 +1,6 @@
 /** startGateway: the public API, the admin server and its readiness over every downstream, shutdown. */
 import { createLogger } from '@jamey/telemetry';
+import { highCardinalityLabels, missingMetricFamilies, requiredMetricFamilies, scrapeMetrics } from '@jamey/telemetry/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadGatewayConfig } from './config.js';
 import { startGateway, type RunningGateway } from './service.js';
@@ -10,7 +11,7 @@ let gateway: RunningGateway;
 
 interface Readiness {
   status: string;
-  checks: { name: string; ok: boolean; error?: string }[];
+  checks: { name: string; ok: boolean; required: boolean; error?: string }[];
 }
 
 beforeAll(async () => {
@@ -56,16 +57,39 @@ describe('startGateway', () => {
     expect(text).not.toContain('/v1/entities/nobody');
   });
 
-  it('is not ready when a downstream is down or not serving, and explains each failing check', async () => {
+  it('exposes the gateway metric families, with 404s under a fixed route label and no ids anywhere', async () => {
+    const base = `http://127.0.0.1:${gateway.port}`;
+    await fetch(`${base}/v1/memories/0190a0b0-c0d0-7e00-8f00-0000000000ff`);
+    await fetch(`${base}/v1/no-such-thing/0190a0b0-c0d0-7e00-8f00-0000000000ff`);
+    await fetch(`${base}/v1/entities/nobody`, { method: 'PATCH' });
+    await admin('/readyz');
+    const metrics = await scrapeMetrics(`http://127.0.0.1:${gateway.adminPort}/metrics`);
+    expect(missingMetricFamilies(metrics, requiredMetricFamilies({ http: true, rpcClient: true }, { traffic: true }))).toEqual([]);
+    expect(highCardinalityLabels(metrics)).toEqual([]);
+    const http = metrics.get('http_server_request_duration_seconds')!.samples.filter((s) => s.name.endsWith('_count'));
+    expect(http.find((s) => s.labels['status_code'] === '404' && s.labels['route'] === 'unmatched')?.value).toBeGreaterThanOrEqual(1);
+    expect(http.some((s) => s.labels['route'] === '/v1/memories/:id')).toBe(true);
+    const client = metrics.get('rpc_client_call_duration_seconds')!.samples.filter((s) => s.name.endsWith('_count'));
+    expect(client.some((s) => s.labels['dependency'] === 'memory' && s.labels['method'] === '/jamey.memory.v1.MemoryService/GetMemory')).toBe(true);
+  });
+
+  it('stays ready, degraded, when a downstream is down or not serving, and explains each failing check', async () => {
     fakes.setServing('audit', false);
     await fakes.stop('soul');
     const response = await admin('/readyz');
-    expect(response.status).toBe(503);
+    // No downstream is required for the gateway's readiness (edgeReadiness in @jamey/topology):
+    // every gateway replica shares a downstream's outage, and the other APIs still work.
+    expect(response.status).toBe(200);
     const body = (await response.json()) as Readiness;
+    expect(body.status).toBe('degraded');
     const failing = Object.fromEntries(body.checks.filter((c) => !c.ok).map((c) => [c.name, c.error]));
     expect(Object.keys(failing).sort()).toEqual(['audit', 'soul']);
     expect(failing['soul']).toMatch(new RegExp(`^soul at ${fakes.addresses.soul} is UNREACHABLE`));
     expect(failing['audit']).toBe(`audit at ${fakes.addresses.audit} is NOT_SERVING`);
+    expect(body.checks.every((c) => c.required === false)).toBe(true);
+    const metrics = await scrapeMetrics(`http://127.0.0.1:${gateway.adminPort}/metrics`);
+    const up = Object.fromEntries(metrics.get('jamey_readiness_check_up')!.samples.map((s) => [s.labels['check'], s.value]));
+    expect(up).toEqual({ memory: 1, consciousness: 1, soul: 0, audit: 0, telemetry: 1 });
   });
 
   it('stops: both ports close; stop is idempotent', async () => {

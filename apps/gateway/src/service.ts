@@ -7,12 +7,13 @@ import {
   createLogger,
   createMetricsRegistry,
   createResilienceMetrics,
+  createRpcMetrics,
   startAdminServer,
   type AdminServer,
   type Health,
   type Logger,
 } from '@jamey/telemetry';
-import { GRPC_SERVICES } from '@jamey/topology';
+import { edgeReadiness, GRPC_SERVICES } from '@jamey/topology';
 import { closeGatewayClients, createGatewayClients, createGatewayPolicies, DOWNSTREAMS, type Downstream } from './clients.js';
 import type { GatewayConfig } from './config.js';
 import { buildGateway } from './server.js';
@@ -42,6 +43,8 @@ export interface RunningGateway {
 /**
  * Adds one readiness check per downstream: its `grpc.health.v1` status for the service it
  * serves. Checks run in parallel, each bounded by its own timeout; a failing one says why.
+ * Each is required or optional as its call-graph edge declares (`edgeReadiness`): today all are
+ * optional, so a downstream outage shows in `/readyz` without taking the gateway out of rotation.
  */
 export function addDownstreamReadinessChecks(health: Health, addresses: Readonly<Record<Downstream, string>>, timeoutMs: number): void {
   for (const name of DOWNSTREAMS) {
@@ -55,7 +58,7 @@ export function addDownstreamReadinessChecks(health: Health, addresses: Readonly
         }
       },
       // A little slack, so the health client's own deadline (with its reason) fires first.
-      { timeoutMs: timeoutMs + 250 },
+      { timeoutMs: timeoutMs + 250, required: edgeReadiness({ from: 'gateway', to: name }) === 'required' },
     );
   }
 }
@@ -93,8 +96,16 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     degradation.watch('redis', redis.policies.breaker);
     resilienceMetrics.observe('redis', redis.policies);
   }
-  const clients = createGatewayClients({ addresses: config.downstreams, clock, defaultTimeoutMs: config.downstreamTimeoutMs, policies });
-  const health = createHealth(clock);
+  const rpcMetrics = createRpcMetrics(metrics);
+  const clients = createGatewayClients({
+    addresses: config.downstreams,
+    clock,
+    defaultTimeoutMs: config.downstreamTimeoutMs,
+    policies,
+    observer: rpcMetrics.client,
+    logger,
+  });
+  const health = createHealth(clock, { metrics });
   addDownstreamReadinessChecks(health, config.downstreams, config.readinessTimeoutMs);
   const app = buildGateway({
     clients,

@@ -6,6 +6,7 @@ export type { Database, DatabaseKind, Logger, PoolStats, QueryResult, Queryable 
 export { silentLogger } from './types.js';
 export { type OpenDatabaseOptions, openDatabase, pgliteDataDir } from './open.js';
 export { type MigrateOptions, migrate } from './migrate.js';
+export { type DatabaseObservation, type DatabaseObserver, type ObserveDatabaseOptions, observeDatabase } from './observe.js';
 export { isConnectionFailure } from './errors.js';
 export { createMutex, type Mutex } from './mutex.js';
 export { raceAbort, eitherSignal } from './abort.js';

@@ -34,12 +34,23 @@ export async function openPostgres(options: PostgresOptions): Promise<Database &
   // An idle client losing its connection emits on the pool; unhandled, it would crash the process.
   pool.on('error', (error) => logger.warn({ err: error }, 'idle postgres connection failed'));
 
+  // pg-pool listens for errors only on idle clients. A connection that drops while its client is
+  // checked out emits 'error' with nobody listening, which would crash the process; the
+  // statement in flight fails with the same error anyway, so a listener that logs is enough.
+  const guarded = new WeakSet<PoolClient>();
+  const onCheckedOutError = (error: Error): void => logger.warn({ err: error }, 'postgres connection in use failed');
+
   const acquire = async (signal?: AbortSignal): Promise<PoolClient> => {
     signal?.throwIfAborted();
     const pending = pool.connect();
     try {
       // If the caller gives up first, hand the connection straight back when it arrives.
-      return await raceAbort(pending, signal, () => void pending.then((c) => c.release(), () => undefined));
+      const client = await raceAbort(pending, signal, () => void pending.then((c) => c.release(), () => undefined));
+      if (!guarded.has(client)) {
+        guarded.add(client);
+        client.on('error', onCheckedOutError);
+      }
+      return client;
     } catch (error) {
       throw translateDriverError(error);
     }

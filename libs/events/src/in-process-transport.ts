@@ -200,6 +200,9 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
       return subscription;
     },
 
+    // The bus lives in this process: it is up whenever the process is.
+    async ping() {},
+
     async close() {
       closed = true;
       for (const group of groups.values()) group.changed.notify(); // durable waiters give up

@@ -165,14 +165,17 @@ function trackLag(consumer: Consumer, onLag: ((lag: { topic: string; messages: n
  */
 export function createKafkaTransport(options: KafkaTransportOptions): EventTransport {
   const { logger, numPartitions = 3, replicationFactor = 1, sessionTimeoutMs = 30_000, maxWaitTimeMs = 500 } = options;
-  const kafka = new Kafka({
+  const config = {
     clientId: options.clientId,
     brokers: options.brokers,
     logLevel: logLevel.INFO,
     logCreator: kafkaLogger(logger),
-    ...(options.retries === undefined ? {} : { retry: { retries: options.retries } }),
     ...(options.connectTimeoutMs === undefined ? {} : { connectionTimeout: options.connectTimeoutMs }),
-  });
+  };
+  const kafka = new Kafka({ ...config, ...(options.retries === undefined ? {} : { retry: { retries: options.retries } }) });
+  // Readiness pings use their own client without retries (kafkajs retries connections at the
+  // client level), so an unreachable broker is reported within one connection timeout.
+  const pingKafka = new Kafka({ ...config, logLevel: logLevel.NOTHING, retry: { retries: 0 } });
   const admin = lazily(async () => {
     const client: Admin = kafka.admin();
     await client.connect();
@@ -188,6 +191,13 @@ export function createKafkaTransport(options: KafkaTransportOptions): EventTrans
     await client.connect();
     return client;
   });
+  const pingAdmin = lazily(async () => {
+    const client: Admin = pingKafka.admin();
+    await client.connect();
+    return client;
+  });
+  // Concurrent pings share one request, so a slow broker cannot pile them up.
+  let pinging: Promise<void> | undefined;
   const subscriptions = new Set<Subscription>();
 
   const seekToTimestamp = async (groupId: string, topics: string[], timestamp: number): Promise<void> => {
@@ -286,9 +296,19 @@ export function createKafkaTransport(options: KafkaTransportOptions): EventTrans
       return subscription;
     },
 
+    async ping(signal) {
+      pinging ??= (async () => {
+        const client = await pingAdmin.get();
+        await client.describeCluster();
+      })().finally(() => {
+        pinging = undefined;
+      });
+      await translated(raceAbort(pinging, signal));
+    },
+
     async close() {
       await Promise.allSettled([...subscriptions].map((s) => s.stop()));
-      const clients = [producer.peek(), admin.peek()].filter((c) => c !== undefined);
+      const clients = [producer.peek(), admin.peek(), pingAdmin.peek()].filter((c) => c !== undefined);
       await Promise.allSettled(clients.map(async (c) => (await c).disconnect()));
     },
   };

@@ -57,6 +57,12 @@ export interface EventTransport {
   /** Publishes `messages` to `topic`, in order per key. */
   send(topic: string, messages: TransportMessage[], signal?: AbortSignal): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /**
+   * Resolves when the broker answers a cheap request (Kafka: cluster metadata), rejects with
+   * DEPENDENCY_UNAVAILABLE naming `kafka` when it does not. The in-process bus always answers.
+   * For readiness checks; optional so that test wrappers need not forward it.
+   */
+  ping?(signal?: AbortSignal): Promise<void>;
   /** Stops every subscription and disconnects. */
   close(): Promise<void>;
 }

@@ -2,7 +2,8 @@ import { Client, credentials, Metadata, type ServiceDefinition, type ServiceErro
 import type { Clock } from '@jamey/core';
 import { METHODS } from '@jamey/proto';
 import type { EdgePolicies } from './edge-policy.js';
-import { fromGrpcError } from './status.js';
+import { clientStatusName, notifySafely, type RpcClientCallObserver } from './observe.js';
+import { fromGrpcError, type ErrorLogger } from './status.js';
 
 /** Per-call options of a {@link PromiseClient} method. */
 export interface RpcCallOptions {
@@ -45,6 +46,16 @@ export interface RpcClientOptions {
    * Without them every call is a single attempt.
    */
   readonly policies?: EdgePolicies;
+  /**
+   * Told about every logical call when it settles (retries included, so its duration is what
+   * the caller waited): the dependency, full method path and final status name. Failures made
+   * by the policies count with their status: an open breaker as UNAVAILABLE, a timeout as
+   * DEADLINE_EXCEEDED, a full bulkhead as RESOURCE_EXHAUSTED. Feeds
+   * `rpc_client_call_duration_seconds`.
+   */
+  readonly observer?: RpcClientCallObserver;
+  /** Where an observer's own failure is logged. */
+  readonly logger?: ErrorLogger;
 }
 
 /**
@@ -100,14 +111,32 @@ export function createRpcClient<D extends ServiceDefinition>(definition: D, opti
   for (const [key, method] of Object.entries(definition)) {
     const idempotent = (METHODS as Record<string, { idempotency: string } | undefined>)[method.path]?.idempotency !== 'IDEMPOTENCY_UNKNOWN';
     const policy = options.policies === undefined ? undefined : idempotent ? options.policies.idempotent : options.policies.other;
-    methods[key] = (request: unknown, callOptions: RpcCallOptions = {}) => {
-      const fallback = options.clock.now() + defaultTimeoutMs;
-      const deadline = callOptions.deadline === undefined ? fallback : Math.min(callOptions.deadline, fallback);
+    const call = (request: unknown, callOptions: RpcCallOptions, deadline: number): Promise<unknown> => {
       if (policy === undefined) return attempt(method, request, deadline, callOptions.signal, callOptions.metadata);
       return policy.execute(
         // The policy tightens the deadline per attempt and aborts its signal on timeout.
         (context) => attempt(method, request, Math.min(deadline, context.deadline), context.signal, callOptions.metadata),
         callOptions.signal === undefined ? { deadline } : { deadline, signal: callOptions.signal },
+      );
+    };
+    methods[key] = (request: unknown, callOptions: RpcCallOptions = {}) => {
+      const started = options.clock.now();
+      const fallback = started + defaultTimeoutMs;
+      const deadline = callOptions.deadline === undefined ? fallback : Math.min(callOptions.deadline, fallback);
+      const pending = call(request, callOptions, deadline);
+      const { observer } = options;
+      if (observer === undefined) return pending;
+      const record = (code: string): void =>
+        notifySafely(observer, { dependency: options.dependency, method: method.path, code, durationMs: options.clock.now() - started }, options.logger);
+      return pending.then(
+        (response) => {
+          record('OK');
+          return response;
+        },
+        (error: unknown) => {
+          record(clientStatusName(error, callOptions.signal));
+          throw error;
+        },
       );
     };
   }

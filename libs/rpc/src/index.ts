@@ -10,3 +10,10 @@ export { type PromiseClient, type RpcCallOptions, type RpcClientOptions, createR
 export { type ErrorLogger, toGrpcStatus, fromGrpcError, readErrorInfo, isTransientGrpcCode } from './status.js';
 export { checkHealth, type HealthCheckResult } from './health-client.js';
 export { createEdgePolicies, type EdgePolicies, type EdgePolicyOptions } from './edge-policy.js';
+export {
+  type RpcCallRecord,
+  type RpcClientCallRecord,
+  type RpcCallObserver,
+  type RpcClientCallObserver,
+  grpcStatusName,
+} from './observe.js';

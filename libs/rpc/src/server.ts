@@ -1,16 +1,22 @@
 import {
   Server,
   ServerCredentials,
+  ServerInterceptingCall,
+  status as GrpcStatus,
   type handleUnaryCall,
   type Metadata,
+  type ServerInterceptor,
   type ServiceDefinition,
   type ServerUnaryCall,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { loadFileDescriptorSetFromBuffer, loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
+import { systemClock, type Clock } from '@jamey/core';
 import { descriptorSetBase64 } from '@jamey/proto';
+import { createHealthService } from './health-service.js';
+import { grpcStatusName, notifySafely, type RpcCallObserver } from './observe.js';
 import { toGrpcStatus, type ErrorLogger } from './status.js';
 
 /** What a handler knows about the call it serves. */
@@ -38,17 +44,40 @@ export interface RpcServerOptions {
   readonly logger: ErrorLogger;
   /** Max message size in bytes, both ways. Default 4 MiB. */
   readonly maxMessageBytes?: number;
+  /**
+   * Told about every finished unary call (full method path, status name, duration): the service
+   * kit turns these into `rpc_server_call_duration_seconds`. Streaming calls (health Watch,
+   * reflection) are left out: they last as long as their clients.
+   */
+  readonly observer?: RpcCallObserver;
+  /**
+   * The service's readiness, evaluated on every `grpc.health.v1` Check and while Watch streams
+   * are open: SERVING needs both {@link RpcServer.setServing} and readiness. Pass something
+   * cached (the kit caches for one second) so health calls cannot hammer the dependencies.
+   * A rejection counts as not ready. Default: always ready.
+   */
+  readonly readiness?: () => Promise<boolean>;
+  /** How often open health Watch streams re-evaluate readiness, in ms. Default 5000. */
+  readonly healthWatchRefreshMs?: number;
+  /** Times calls for the observer. Default the system clock. */
+  readonly clock?: Clock;
 }
 
 /** A gRPC server with health and reflection, serving async handlers. */
 export interface RpcServer {
-  /** Registers a service. Its health status starts NOT_SERVING until {@link setServing}. */
+  /** Registers a service. Its health status is NOT_SERVING until {@link setServing}, then follows readiness. */
   addService<S>(name: string, definition: ServiceDefinition, handlers: ServiceHandlers<S>): void;
   /** Binds `host:port` (0 picks a free port) and returns the bound port. */
   listen(host: string, port: number): Promise<number>;
-  /** Sets the health of the whole server and every registered service. */
+  /**
+   * Sets the lifecycle part of the health of the whole server and every registered service:
+   * false reports NOT_SERVING at once; true reports SERVING while readiness holds.
+   */
   setServing(serving: boolean): void;
-  /** Stops accepting calls and waits for in-flight ones, up to `graceMs`; then force-closes. */
+  /**
+   * Reports NOT_SERVING and ends health Watch streams, stops accepting calls and waits for
+   * in-flight ones, up to `graceMs`; then force-closes.
+   */
   shutdown(graceMs: number): Promise<void>;
 }
 
@@ -57,13 +86,18 @@ const descriptorSet = Buffer.from(descriptorSetBase64, 'base64');
 /** Creates a gRPC server that serves `grpc.health.v1` and server reflection. */
 export function createRpcServer(options: RpcServerOptions): RpcServer {
   const maxBytes = options.maxMessageBytes ?? 4 * 1024 * 1024;
+  const interceptors = options.observer ? [metricsInterceptor(options.observer, options.clock ?? systemClock, options.logger)] : [];
   const server = new Server({
     'grpc.max_receive_message_length': maxBytes,
     'grpc.max_send_message_length': maxBytes,
+    interceptors,
   });
-  const serviceNames: string[] = [];
-  const health = new HealthImplementation({ '': 'NOT_SERVING' });
-  health.addToServer(server);
+  const health = createHealthService({
+    logger: options.logger,
+    ...(options.readiness ? { readiness: options.readiness } : {}),
+    ...(options.healthWatchRefreshMs ? { watchRefreshMs: options.healthWatchRefreshMs } : {}),
+  });
+  health.addTo(server);
   const packages = {
     ...loadFileDescriptorSetFromBuffer(descriptorSet),
     ...loadSync(healthProtoPath),
@@ -93,8 +127,7 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
         implementation[key] = adapt(method.path, handler);
       }
       server.addService(definition, implementation);
-      serviceNames.push(name);
-      health.setStatus(name, 'NOT_SERVING');
+      health.register(name);
     },
     listen(host, port) {
       return new Promise((resolve, reject) => {
@@ -104,11 +137,11 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
       });
     },
     setServing(serving) {
-      const status = serving ? 'SERVING' : 'NOT_SERVING';
-      health.setStatus('', status);
-      for (const name of serviceNames) health.setStatus(name, status);
+      health.setServing(serving);
     },
     shutdown(graceMs) {
+      // An open Watch stream is an in-flight call: left open, it would hold the drain to the end.
+      health.closeWatches();
       return new Promise((resolve) => {
         const forceClose = setTimeout(() => {
           server.forceShutdown();
@@ -120,5 +153,39 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
         });
       });
     },
+  };
+}
+
+/**
+ * Reports every finished unary call to `observer`. grpc-js answers methods that are not
+ * registered (UNIMPLEMENTED) before any interceptor runs, so `method` is always one of the
+ * server's own: the label set stays bounded whatever paths clients send.
+ */
+function metricsInterceptor(observer: RpcCallObserver, clock: Clock, logger: ErrorLogger): ServerInterceptor {
+  return (descriptor, call) => {
+    if (descriptor.requestStream || descriptor.responseStream) return new ServerInterceptingCall(call);
+    const started = clock.now();
+    let done = false;
+    const finish = (code: number): void => {
+      if (done) return;
+      done = true;
+      notifySafely(observer, { method: descriptor.path, code: grpcStatusName(code), durationMs: clock.now() - started }, logger);
+    };
+    return new ServerInterceptingCall(call, {
+      // grpc-js sends DEADLINE_EXCEEDED itself, and a client that goes away gets no status:
+      // both reach the interceptor only as a cancellation.
+      start: (next) =>
+        next({
+          onCancel: () => {
+            const deadline = call.getDeadline();
+            const passed = (deadline instanceof Date ? deadline.getTime() : deadline) <= Date.now();
+            finish(passed ? GrpcStatus.DEADLINE_EXCEEDED : GrpcStatus.CANCELLED);
+          },
+        }),
+      sendStatus: (status, next) => {
+        finish(status.code ?? GrpcStatus.UNKNOWN);
+        next(status);
+      },
+    });
   };
 }

@@ -6,7 +6,7 @@ import {
   type IdGenerator,
   type RandomSource,
 } from '@jamey/core';
-import { migrate, openDatabase, type Database } from '@jamey/data';
+import { migrate, observeDatabase, openDatabase, type Database } from '@jamey/data';
 import {
   createEventsMetrics,
   createOutbox,
@@ -21,10 +21,12 @@ import {
 import { createCircuitBreaker, createDegradationManager, type DegradationManager } from '@jamey/resilience';
 import { createRpcServer, type RpcServer } from '@jamey/rpc';
 import {
+  createDatabaseMetrics,
   createHealth,
   createLogger,
   createMetricsRegistry,
   createResilienceMetrics,
+  createRpcMetrics,
   startAdminServer,
   type AdminServer,
   type Health,
@@ -32,8 +34,10 @@ import {
   type Registry,
   type ObservedPolicies,
   type ResilienceMetrics,
+  type RpcMetrics,
 } from '@jamey/telemetry';
 import { guardDatabase } from './guarded-database.js';
+import { addBrokerCheck, createDownstreamChecks, GRPC_HEALTH_READINESS_MAX_AGE_MS } from './readiness.js';
 import type { ServiceSettings } from './settings.js';
 
 /** Something a service starts after it listens and stops before its pools close. */
@@ -50,6 +54,11 @@ export interface ServiceKit {
   readonly ids: IdGenerator;
   readonly logger: Logger;
   readonly metrics: Registry;
+  /**
+   * gRPC RED metrics on {@link ServiceKit.metrics}. The server records into it already; pass
+   * `observer: kit.rpcMetrics.client` to every `createRpcClient` the service makes.
+   */
+  readonly rpcMetrics: RpcMetrics;
   /** Records resilience policies' events on {@link ServiceKit.metrics}; one per registry. */
   readonly resilienceMetrics: ResilienceMetrics;
   /**
@@ -59,11 +68,17 @@ export interface ServiceKit {
   readonly degradation: DegradationManager;
   /**
    * Registers a dependency's policies: their events become metrics (and span events) and the
-   * breaker drives the dependency's degradation level. Returns a function that stops both.
+   * breaker drives the dependency's degradation level. A downstream of the call graph also gets
+   * a readiness check on its breaker, required or optional as its edge declares
+   * (`edgeReadiness` in @jamey/topology). Returns a function that stops all of it.
    */
   addDependency(name: string, policies: ObservedPolicies): () => void;
+  /**
+   * Liveness and readiness: `database` (required), `broker` (optional: the outbox keeps events
+   * while the broker is away) and one check per downstream breaker. `grpc.health.v1` follows it.
+   */
   readonly health: Health;
-  /** The service's database, behind a circuit breaker named `postgres`. */
+  /** The service's database, behind a circuit breaker named `postgres`; its calls are timed. */
   readonly db: Database;
   readonly outbox: Outbox;
   readonly relay: OutboxRelay;
@@ -114,13 +129,24 @@ export async function createServiceKit(options: ServiceKitOptions): Promise<Serv
     strategy: { kind: 'sampling', failureRateThreshold: 0.5, minimumThroughput: 5, window: { kind: 'time', durationMs: 10_000 } },
     breakDuration: 2_000,
   });
-  const db = guardDatabase(rawDb, databaseBreaker);
   const metrics = createMetricsRegistry(settings.name);
+  // Timed inside the breaker: a call the open breaker refuses never reached the database.
+  const observer = createDatabaseMetrics(metrics, { poolStats: () => rawDb.poolStats() });
+  const db = guardDatabase(observeDatabase(rawDb, { observer, clock, logger }), databaseBreaker);
+  const rpcMetrics = createRpcMetrics(metrics);
   const resilienceMetrics = createResilienceMetrics(metrics);
   const degradation = createDegradationManager({ clock });
   resilienceMetrics.observeDegradation(degradation);
+  const health = createHealth(clock, { metrics });
+  health.addCheck('database', (signal) => db.ping(signal));
+  addBrokerCheck(health, transport);
+  const downstreamChecks = createDownstreamChecks(health, settings.name);
   const addDependency = (name: string, policies: ObservedPolicies): (() => void) => {
-    const stops = [resilienceMetrics.observe(name, policies), degradation.watch(name, policies.breaker)];
+    const stops = [
+      resilienceMetrics.observe(name, policies),
+      degradation.watch(name, policies.breaker),
+      downstreamChecks.watch(name, policies.breaker),
+    ];
     return () => {
       for (const stop of stops) stop();
     };
@@ -130,8 +156,6 @@ export async function createServiceKit(options: ServiceKitOptions): Promise<Serv
   const eventsMetrics = createEventsMetrics(metrics, { onBacklogError: (error) => logger.debug({ err: error }, 'outbox backlog not counted') });
   const relay = createOutboxRelay({ db, transport, logger, clock, onEvent: eventsMetrics.observe });
   eventsMetrics.trackOutboxBacklog((signal) => relay.backlog(signal));
-  const health = createHealth(clock);
-  health.addCheck('database', (signal) => db.ping(signal));
   return {
     settings,
     clock,
@@ -139,6 +163,7 @@ export async function createServiceKit(options: ServiceKitOptions): Promise<Serv
     ids,
     logger,
     metrics,
+    rpcMetrics,
     resilienceMetrics,
     degradation,
     addDependency,
@@ -147,7 +172,12 @@ export async function createServiceKit(options: ServiceKitOptions): Promise<Serv
     outbox: createOutbox({ source: settings.name, clock, ids, messagingSystem: transport.system }),
     relay,
     eventsObserver: eventsMetrics.observe,
-    rpc: createRpcServer({ logger }),
+    rpc: createRpcServer({
+      logger,
+      clock,
+      observer: rpcMetrics.server,
+      readiness: async () => (await health.readiness({ maxAgeMs: GRPC_HEALTH_READINESS_MAX_AGE_MS })).ready,
+    }),
     transport,
   };
 }

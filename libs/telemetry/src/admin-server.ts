@@ -24,6 +24,10 @@ export interface AdminServer {
 /**
  * Starts the admin HTTP server: `/healthz` (liveness), `/readyz` (readiness with every check
  * explained in the JSON body) and `/metrics` (Prometheus text format).
+ *
+ * `/readyz` answers 200 with status `ready`, or `degraded` when only optional checks fail, and
+ * 503 `not ready` when a required check fails or the service is shutting down. Every check is
+ * listed as `{ name, ok, required, error?, durationMs }`.
  */
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
   const { health, metrics, logger } = options;
@@ -38,11 +42,16 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       return;
     }
     if (path === '/healthz') {
+      // Draining in-flight work on shutdown is still serving: only readiness turns it away.
       const live = health.isLive();
-      json(live ? 200 : 503, { status: live ? 'ok' : 'shutting down' });
+      json(live ? 200 : 503, { status: !live ? 'not live' : health.shuttingDown ? 'draining' : 'ok' });
     } else if (path === '/readyz') {
       health.readiness().then(
-        (report) => json(report.ready ? 200 : 503, { status: report.ready ? 'ready' : 'not ready', checks: report.checks }),
+        (report) =>
+          json(report.ready ? 200 : 503, {
+            status: !report.ready ? 'not ready' : report.degraded ? 'degraded' : 'ready',
+            checks: report.checks,
+          }),
         (error: unknown) => {
           logger.error({ err: error }, 'readiness failed');
           json(503, { status: 'not ready' });

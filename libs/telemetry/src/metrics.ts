@@ -8,4 +8,10 @@ export function createMetricsRegistry(service: string): Registry {
   return registry;
 }
 
+/**
+ * Histogram buckets for request latencies, in seconds: shared by HTTP and gRPC, so their
+ * percentiles compare.
+ */
+export const LATENCY_BUCKETS_SECONDS: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+
 export { Registry };

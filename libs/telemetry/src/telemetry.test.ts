@@ -24,11 +24,11 @@ describe('createHealth', () => {
     expect(report.checks[2]?.error).toMatch(/timed out after 50 ms/);
   });
 
-  it('fails readiness and liveness once shutting down', async () => {
+  it('fails readiness once shutting down, but stays live while it drains', async () => {
     const health = createHealth(createManualClock());
     expect((await health.readiness()).ready).toBe(true);
     health.markShuttingDown();
-    expect(health.isLive()).toBe(false);
+    expect(health.isLive()).toBe(true);
     expect((await health.readiness()).ready).toBe(false);
   });
 });

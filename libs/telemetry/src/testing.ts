@@ -3,3 +3,4 @@
  * (OTLP/JSON from exporters and from Jaeger's query API) and Prometheus metrics.
  */
 export * from './tracing/otlp.js';
+export * from './metrics-testing.js';

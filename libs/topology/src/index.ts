@@ -46,18 +46,47 @@ export interface CallEdge {
 }
 
 /**
+ * Whether a caller's readiness needs a downstream. `required`: while the caller's circuit breaker
+ * for it is open, the caller reports not ready (`/readyz` 503, `grpc.health.v1` NOT_SERVING).
+ * `optional`: the open breaker is reported (`/readyz` lists it, `jamey_readiness_check_up` is 0)
+ * but the caller stays ready, degraded.
+ *
+ * Mark an edge required only when the caller can do nothing useful without the callee AND
+ * another replica of the caller could still reach it. An outage every replica shares must not
+ * take the callers out of rotation too, or one service's failure flaps the whole chain down.
+ */
+export type EdgeReadiness = 'required' | 'optional';
+
+/** An edge of {@link CALL_GRAPH}: a {@link CallEdge} and what the caller's readiness makes of it. */
+export interface CallGraphEdge extends CallEdge {
+  readonly readiness: EdgeReadiness;
+}
+
+/**
  * The synchronous call graph. The gateway calls every service; consciousness calls memory
  * and soul. Telemetry polls every service's `grpc.health.v1` only, which is not a domain call.
+ *
+ * No edge is required for readiness. The gateway routes each API to its own service, so with one
+ * down the others still work, and all gateway replicas share that outage. Consciousness records
+ * perceptions without memory context or trust when those are away
+ * (`CONSCIOUSNESS_DEPENDENCY_BUDGET_MS`).
  */
-export const CALL_GRAPH: readonly CallEdge[] = Object.freeze([
-  { from: 'gateway', to: 'memory' },
-  { from: 'gateway', to: 'consciousness' },
-  { from: 'gateway', to: 'soul' },
-  { from: 'gateway', to: 'audit' },
-  { from: 'gateway', to: 'telemetry' },
-  { from: 'consciousness', to: 'memory' },
-  { from: 'consciousness', to: 'soul' },
+export const CALL_GRAPH: readonly CallGraphEdge[] = Object.freeze([
+  { from: 'gateway', to: 'memory', readiness: 'optional' },
+  { from: 'gateway', to: 'consciousness', readiness: 'optional' },
+  { from: 'gateway', to: 'soul', readiness: 'optional' },
+  { from: 'gateway', to: 'audit', readiness: 'optional' },
+  { from: 'gateway', to: 'telemetry', readiness: 'optional' },
+  { from: 'consciousness', to: 'memory', readiness: 'optional' },
+  { from: 'consciousness', to: 'soul', readiness: 'optional' },
 ]);
+
+/** What `from`'s readiness makes of `to` ({@link EdgeReadiness}). Throws for a pair that is not an edge. */
+export function edgeReadiness(edge: CallEdge): EdgeReadiness {
+  const found = CALL_GRAPH.find((e) => e.from === edge.from && e.to === edge.to);
+  if (!found) throw new Error(`${edge.from} -> ${edge.to} is not an edge of the call graph`);
+  return found.readiness;
+}
 
 /** The services `from` may call. */
 export function downstreamsOf(from: ServiceName): GrpcServiceName[] {

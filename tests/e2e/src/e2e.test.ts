@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { describeWithInfra } from '@jamey/data/testing';
 import { runKafkaOutage, runMemoryChaos } from './chaos.js';
+import { runMetricsCheck } from './metrics.js';
 import { infra } from './processes.js';
 import { runCrashRecovery, runJourney } from './scenario.js';
 import { startEmbeddedSystem, startRealSystem, type JameySystem } from './system.js';
@@ -19,6 +20,10 @@ function journeys(start: () => Promise<JameySystem>, chaos = false): void {
   it('stores and finds a memory, moves focus and trust, and audits every event once', async () => {
     await runJourney(system);
   }, 120_000);
+
+  it('exposes every metric family each service owes, parsed by Prometheus, with bounded labels', async () => {
+    await runMetricsCheck(system);
+  }, 60_000);
 
   it('keeps audit exactly-once when the audit process is SIGKILLed mid-stream', async () => {
     await runCrashRecovery(system);

@@ -20,6 +20,8 @@ export interface JameySystem {
   stop(): Promise<void>;
   /** Recent output of every process, for failure messages. */
   output(): string;
+  /** The admin server (`/healthz`, `/readyz`, `/metrics`) of one service, or of the gateway. */
+  adminUrl(name: GrpcService | 'gateway'): string;
 }
 
 const GRPC_SERVICES = ['memory', 'soul', 'consciousness', 'audit', 'telemetry'] as const;
@@ -80,6 +82,7 @@ export async function startRealSystem(infra: Record<string, string>): Promise<Ja
   return {
     mode: 'real',
     gatewayUrl: `http://127.0.0.1:${ports.gateway.main}`,
+    adminUrl: (name) => `http://127.0.0.1:${ports[name].admin}`,
     async killAudit() {
       await processes.get('audit')!.stop('SIGKILL');
     },
@@ -115,6 +118,7 @@ export async function startEmbeddedSystem(): Promise<JameySystem> {
   return {
     mode: 'embedded',
     gatewayUrl: `http://127.0.0.1:${ports.gateway.main}`,
+    adminUrl: (name) => `http://127.0.0.1:${ports[name].admin}`,
     async killAudit() {
       await host.stop('SIGKILL');
     },
