@@ -43,12 +43,17 @@ AUDIT_REPLAY_FROM: {{ . | quote }}
 {{- range $check := $graph.healthChecks }}
 {{- if and (eq $check.from "telemetry") (ne $check.to "gateway") }}
 {{ upper $check.to }}_ADDRESS: {{ include "jamey.address" (dict "root" $root "name" $check.to) | quote }}
+{{- /* …and scrapes its /metrics on the admin port. */}}
+{{ upper $check.to }}_ADMIN_URL: {{ printf "http://%s:%d" (include "jamey.host" (dict "root" $root "name" $check.to)) (int (get $graph.services $check.to).ports.admin) | quote }}
 {{- end }}
 {{- end }}
 GATEWAY_ADMIN_URL: {{ printf "http://%s:%d" (include "jamey.host" (dict "root" $root "name" "gateway")) (int $graph.services.gateway.ports.admin) | quote }}
 TELEMETRY_POLL_INTERVAL_MS: {{ int $cfg.pollIntervalMs | quote }}
 TELEMETRY_CHECK_TIMEOUT_MS: {{ int $cfg.checkTimeoutMs | quote }}
 TELEMETRY_HISTORY_RETENTION_MS: {{ int $cfg.historyRetentionMs | quote }}
+{{- with $cfg.alertWebhookUrl }}
+TELEMETRY_ALERT_WEBHOOK_URL: {{ . | quote }}
+{{- end }}
 {{- end }}
 {{- with $root.Values.infrastructure.tracing }}
 {{- if .enabled }}

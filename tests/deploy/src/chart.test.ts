@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { alertRulesText, ALERT_RULES_JSON, renderAlertRules } from '../../../deploy/scripts/render-alert-rules.mjs';
 import { callGraphText, CALL_GRAPH_FILE } from '../../../deploy/scripts/render-call-graph.mjs';
 import { render, ofKind } from './support/render.js';
 import { CHART_DIR, KUBE_VERSION, REPO_ROOT, run, tools } from './support/tools.js';
+import { validateObject } from './support/validate.js';
 
 describe('the chart', () => {
   it('passes helm lint --strict, with default and production values', () => {
@@ -15,6 +17,22 @@ describe('the chart', () => {
 
   it('files/call-graph.json is the one generated from libs/topology and the protos', () => {
     expect(readFileSync(CALL_GRAPH_FILE, 'utf8')).toBe(callGraphText());
+  });
+
+  it('files/alert-rules.json is the one rendered from apps/telemetry/alert-rules.yaml', () => {
+    expect(readFileSync(ALERT_RULES_JSON, 'utf8')).toBe(alertRulesText());
+  });
+
+  it('renders the PrometheusRule only when asked, with exactly the rendered rule groups', () => {
+    expect(ofKind(render([]), 'PrometheusRule')).toEqual([]);
+    const [rule, ...more] = ofKind(render(['--set', 'monitoring.prometheusRule.enabled=true', '--set', 'monitoring.prometheusRule.labels.release=kube-prometheus-stack']), 'PrometheusRule');
+    expect(more).toEqual([]);
+    expect(rule!.metadata.labels).toMatchObject({ release: 'kube-prometheus-stack', 'app.kubernetes.io/part-of': 'jamey' });
+    const groups = (rule!.spec as { groups: { rules: { alert: string; annotations: Record<string, string> }[] }[] }).groups;
+    expect(groups).toEqual(renderAlertRules().groups);
+    // Prometheus templates in the annotations survive Helm untouched.
+    expect(groups[0]!.rules.find((r) => r.alert === 'JameyServiceNotReady')!.annotations['summary']).toBe('{{ $labels.service }} is not ready');
+    expect(validateObject(rule!)).toEqual([]);
   });
 
   it('refuses Kubernetes older than 1.27', () => {

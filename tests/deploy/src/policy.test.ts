@@ -139,7 +139,11 @@ describe.each(Object.keys(MATRIX))('policy checks: %s', (matrix) => {
           const paths = rule.to.flatMap((t: any) => t.operation.paths ?? []);
           const healthOnly = self === 'gateway' ? ['/readyz'] : ['/grpc.health.v1.Health/Check'];
           if (callEdges.includes(edge)) expect(paths).toEqual([`/${graph.services[self]!.grpcService}/*`]);
-          else expect(paths).toEqual(healthOnly);
+          // Telemetry also scrapes /metrics (GET, admin port); the helm test pod only checks health.
+          else if (caller === 'telemetry') {
+            expect(paths).toEqual([...healthOnly, '/metrics']);
+            expect(rule.to[1].operation).toEqual({ ports: [String(graph.services[self]!.ports.admin)], paths: ['/metrics'], methods: ['GET'] });
+          } else expect(paths).toEqual(healthOnly);
         }
       }
     }
