@@ -39,9 +39,12 @@ let binary: Promise<string> | undefined;
 
 function run(file: string, args: string[], cwd: string): Promise<void> {
   return new Promise((resolve, reject) =>
-    execFile(file, args, { cwd, timeout: 300_000 }, (error, _stdout, stderr) =>
-      error ? reject(new Error(`${file} ${args.join(' ')} failed: ${stderr || error.message}`)) : resolve(),
-    ),
+    execFile(file, args, { cwd, timeout: 300_000 }, (error, _stdout, stderr) => {
+      if (!error) resolve();
+      else if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        reject(new Error(`the metrics tests build Prometheus's parser with Go, and \`${file}\` is not on PATH (scripts/infra.sh needs Go too)`));
+      } else reject(new Error(`${file} ${args.join(' ')} in ${cwd} failed: ${stderr || error.message}`));
+    }),
   );
 }
 
