@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { describeWithInfra } from '@jamey/data/testing';
+import { runAlertScenario } from './alerts.js';
 import { runKafkaOutage, runMemoryChaos } from './chaos.js';
 import { runMetricsCheck } from './metrics.js';
 import { infra } from './processes.js';
@@ -33,6 +34,10 @@ function journeys(start: () => Promise<JameySystem>, chaos = false): void {
     it('trips the breaker when memory is SIGKILLed under load, serves degraded, and recovers', async () => {
       await runMemoryChaos(system);
     }, 180_000);
+
+    it('fires, audits and resolves alerts when memory is SIGKILLed and restarted, and when a topic is poisoned', async () => {
+      await runAlertScenario(system, process.env['KAFKA_BROKERS']!);
+    }, 300_000);
 
     it('loses no event when the Kafka broker is stopped for 30 s under writes', async () => {
       await runKafkaOutage(

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestSchema, uniqueName, type TestSchema } from '@jamey/data/testing';
+import { fastAlertRulesFile } from './alerts.js';
 import { freePort, startProcess, type ServiceProcess } from './processes.js';
 
 /** A running Jamey, reachable through its gateway. */
@@ -56,7 +57,14 @@ function portEnv(ports: Awaited<ReturnType<typeof allocatePorts>>): Record<strin
 export async function startRealSystem(infra: Record<string, string>): Promise<JameySystem> {
   const ports = await allocatePorts();
   const schemas: TestSchema[] = [];
-  const env: Record<string, string> = { ...portEnv(ports), KAFKA_BROKERS: infra['KAFKA_BROKERS']!, AUDIT_CONSUMER_GROUP: uniqueName('audit_e2e') };
+  const env: Record<string, string> = {
+    ...portEnv(ports),
+    KAFKA_BROKERS: infra['KAFKA_BROKERS']!,
+    AUDIT_CONSUMER_GROUP: uniqueName('audit_e2e'),
+    // Telemetry polls twice a second, with the shipped alert rules made instant (alerts.ts).
+    TELEMETRY_POLL_INTERVAL_MS: '500',
+    TELEMETRY_ALERT_RULES_FILE: fastAlertRulesFile(),
+  };
   for (const name of GRPC_SERVICES) {
     const schema = await createTestSchema(infra[`${name.toUpperCase()}_DATABASE_URL`]!, `e2e_${name}`);
     schemas.push(schema);
