@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import { waitFor } from '@jamey/data/testing';
+import { expectAuditedOnce } from './audit.js';
 import type { JameySystem } from './system.js';
 
 interface Dependency {
@@ -109,6 +110,41 @@ export async function runMemoryChaos(system: JameySystem): Promise<void> {
 }
 
 /**
+ * Runs `during` with one infrastructure component stopped (`stop`), then starts it again
+ * (`start`), also when `during` fails, so one failed chaos test never leaves the next without it.
+ */
+export async function withComponentStopped<T>(stop: () => Promise<unknown>, start: () => Promise<unknown>, during: () => Promise<T>): Promise<T> {
+  await stop();
+  let result: T;
+  try {
+    result = await during();
+  } catch (error) {
+    await start();
+    throw error;
+  }
+  await start();
+  return result;
+}
+
+/** Stores a memory through the gateway: its id when acknowledged (201), else the status. */
+async function storeMemory(system: JameySystem, content: string, tag: string): Promise<{ id?: string; status: number }> {
+  const reply = await fetch(`${system.gatewayUrl}/v1/memories`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ content, tags: [tag] }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (reply.status !== 201) {
+    await reply.arrayBuffer();
+    return { status: reply.status };
+  }
+  return { id: ((await reply.json()) as { id: string }).id, status: reply.status };
+}
+
+/** The pause between a load worker's rounds: the pacing of the load, not a wait for a result. */
+const pace = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
  * Stops the Kafka broker for `outageMs` while memories keep being stored through the gateway,
  * then starts it again: every acknowledged memory's event still reaches audit, exactly once.
  * The outbox holds the events while the broker is away; nothing is lost.
@@ -117,48 +153,113 @@ export async function runKafkaOutage(system: JameySystem, stopKafka: () => Promi
   const since = new Date(Date.now() - 1000).toISOString();
   const acknowledged: string[] = [];
   const failures: number[] = [];
-  await stopKafka();
-  let kafkaDown = true;
-  try {
+  await withComponentStopped(stopKafka, startKafka, async () => {
     // Steady writes for the whole outage: the outage's length is the scenario, not a wait.
     const outageEnds = Date.now() + outageMs;
     for (let i = 0; Date.now() < outageEnds; i += 1) {
-      const reply = await fetch(`${system.gatewayUrl}/v1/memories`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ content: `written while kafka is down ${i}`, tags: ['kafka-outage'] }),
-        signal: AbortSignal.timeout(10_000),
-      });
-      if (reply.status === 201) acknowledged.push(((await reply.json()) as { id: string }).id);
-      else failures.push(reply.status);
-      await new Promise((resolve) => setTimeout(resolve, 100)); // pacing of the load, not a wait for a result
+      const { id, status } = await storeMemory(system, `written while kafka is down ${i}`, 'kafka-outage');
+      if (id) acknowledged.push(id);
+      else failures.push(status);
+      await pace(100);
     }
-    await startKafka();
-    kafkaDown = false;
-  } finally {
-    if (kafkaDown) await startKafka();
-  }
+  });
   expect(failures, 'memory writes do not need the broker').toEqual([]);
   expect(acknowledged.length).toBeGreaterThan(10);
+  await expectAuditedOnce(system, 'memory.encoded', acknowledged, since, 180_000);
+}
 
-  const counts = new Map<string, number>();
-  await waitFor(
-    async () => {
-      counts.clear();
-      let pageToken = '';
-      do {
-        const query = new URLSearchParams({ type: 'memory.encoded', startTime: since, pageSize: '500' });
-        if (pageToken) query.set('pageToken', pageToken);
-        const page = (await (await fetch(`${system.gatewayUrl}/v1/audit/records?${query}`)).json()) as {
-          items?: { subject: string }[];
-          nextPageToken?: string;
-        };
-        for (const record of page.items ?? []) counts.set(record.subject, (counts.get(record.subject) ?? 0) + 1);
-        pageToken = page.nextPageToken ?? '';
-      } while (pageToken);
-      return acknowledged.every((id) => counts.has(id));
-    },
-    { timeoutMs: 180_000, intervalMs: 500, message: `audit to hold all ${acknowledged.length} events written during the outage` },
-  );
-  for (const id of acknowledged) expect(counts.get(id), `memory.encoded for ${id}`).toBe(1);
+interface DependencyView {
+  name: string;
+  level: string;
+  circuit: string;
+}
+
+async function gatewayDependency(system: JameySystem, name: string): Promise<DependencyView | undefined> {
+  const response = await fetch(`${system.gatewayUrl}/v1/system/degradation`, { signal: AbortSignal.timeout(5000) });
+  return ((await response.json()) as { dependencies: DependencyView[] }).dependencies.find((d) => d.name === name);
+}
+
+/** One sample (the first) of a metric on a process's /metrics whose labels match `labels`, or 0. */
+async function metricValue(system: JameySystem, process: 'memory' | 'gateway', metric: string, labels: Record<string, string>): Promise<number> {
+  const text = await (await fetch(`${system.adminUrl(process)}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${metric}{`)) continue;
+    if (Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`))) return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return 0;
+}
+
+/**
+ * Stops Redis for `outageMs` under load through the gateway (memories written and read by id),
+ * then starts it again. Caching and rate limiting degrade, requests do not: every response is a
+ * success, and every written memory's event reaches audit exactly once. While Redis is down the
+ * gateway reports `redis` degraded; once it is back, memory's `redis` breaker closes and its
+ * reads are answered from L2 again.
+ */
+export async function runRedisOutage(system: JameySystem, stopRedis: () => Promise<unknown>, startRedis: () => Promise<unknown>, outageMs = 30_000): Promise<void> {
+  const since = new Date(Date.now() - 1000).toISOString();
+  const acknowledged: string[] = [];
+  const failures: string[] = [];
+  let running = true;
+  let rounds = 0;
+  // Two workers, each round: one write and two reads of memories written so far.
+  const worker = async (id: number): Promise<void> => {
+    for (let i = 0; running; i += 1) {
+      const stored = await storeMemory(system, `written around a redis outage ${id} ${i}`, 'redis-outage');
+      if (stored.id) acknowledged.push(stored.id);
+      else failures.push(`POST /v1/memories ${stored.status}`);
+      for (let r = 0; r < 2 && acknowledged.length > 0; r += 1) {
+        const memoryId = acknowledged[Math.floor(Math.random() * acknowledged.length)]!;
+        const read = await fetch(`${system.gatewayUrl}/v1/memories/${memoryId}`, { signal: AbortSignal.timeout(10_000) });
+        await read.arrayBuffer();
+        if (read.status !== 200) failures.push(`GET /v1/memories/${memoryId} ${read.status}`);
+      }
+      rounds += 1;
+      await pace(100);
+    }
+  };
+  const load = Promise.all([worker(1), worker(2)]);
+  const l2Hits = () => metricValue(system, 'memory', 'jamey_cache_requests_total', { cache: 'memory', level: 'l2', result: 'hit' });
+  const redisBreakerClosed = async () => (await metricValue(system, 'memory', 'jamey_circuit_breaker_state', { dependency: 'redis', state: 'closed' })) === 1;
+
+  try {
+    await waitFor(() => rounds >= 10, { timeoutMs: 30_000, message: 'load to start' });
+    expect(await gatewayDependency(system, 'redis')).toMatchObject({ level: 'full', circuit: 'closed' });
+    await waitFor(async () => (await l2Hits()) > 0, { timeoutMs: 30_000, message: 'memory reads to hit L2 before the outage' });
+
+    await withComponentStopped(stopRedis, startRedis, async () => {
+      const outageEnds = Date.now() + outageMs;
+      await waitFor(
+        async () => {
+          const redis = await gatewayDependency(system, 'redis');
+          return redis?.circuit === 'open' && redis.level !== 'full';
+        },
+        { timeoutMs: outageMs, intervalMs: 100, message: 'the gateway to report redis degraded' },
+      );
+      await waitFor(async () => !(await redisBreakerClosed()), { timeoutMs: outageMs, intervalMs: 100, message: "memory's redis breaker to open" });
+      // The outage's length is the scenario: the load keeps running through all of it.
+      await waitFor(() => Date.now() >= outageEnds, { timeoutMs: outageMs + 1000, intervalMs: 250, message: 'the end of the outage' });
+    });
+
+    await waitFor(redisBreakerClosed, { timeoutMs: 30_000, intervalMs: 250, message: "memory's redis breaker to close" });
+    const hitsBack = await l2Hits();
+    await waitFor(async () => (await l2Hits()) > hitsBack, { timeoutMs: 30_000, intervalMs: 250, message: 'memory reads to hit L2 again' });
+    await waitFor(async () => (await gatewayDependency(system, 'redis'))?.circuit === 'closed', {
+      timeoutMs: 30_000,
+      intervalMs: 250,
+      message: "the gateway's redis breaker to close",
+    });
+  } finally {
+    running = false;
+    await load;
+  }
+
+  expect(failures, 'every request succeeds while caching and rate limiting degrade').toEqual([]);
+  expect(acknowledged.length).toBeGreaterThan(50);
+  await expectAuditedOnce(system, 'memory.encoded', acknowledged, since, 180_000);
+  // Each process warned once for the outage, not once per failed call.
+  const output = system.output();
+  expect(output.match(/redis unavailable: memory reads/g) ?? []).toHaveLength(1);
+  expect(output.match(/redis unavailable: rate limits/g) ?? []).toHaveLength(1);
+  expect(output).not.toMatch(/unhandled ?rejection/i);
 }

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { describeWithInfra } from '@jamey/data/testing';
 import { runAlertScenario } from './alerts.js';
-import { runKafkaOutage, runMemoryChaos } from './chaos.js';
+import { runKafkaOutage, runMemoryChaos, runRedisOutage } from './chaos.js';
 import { runMetricsCheck } from './metrics.js';
 import { infra } from './processes.js';
 import { runCrashRecovery, runJourney } from './scenario.js';
 import { startEmbeddedSystem, startRealSystem, type JameySystem } from './system.js';
 
-const INFRA = ['MEMORY_DATABASE_URL', 'SOUL_DATABASE_URL', 'CONSCIOUSNESS_DATABASE_URL', 'AUDIT_DATABASE_URL', 'TELEMETRY_DATABASE_URL', 'KAFKA_BROKERS'];
+const INFRA = ['MEMORY_DATABASE_URL', 'SOUL_DATABASE_URL', 'CONSCIOUSNESS_DATABASE_URL', 'AUDIT_DATABASE_URL', 'TELEMETRY_DATABASE_URL', 'KAFKA_BROKERS', 'REDIS_URL'];
 
 function journeys(start: () => Promise<JameySystem>, chaos = false): void {
   let system: JameySystem;
@@ -46,10 +46,18 @@ function journeys(start: () => Promise<JameySystem>, chaos = false): void {
         () => infra('start', 'kafka'),
       );
     }, 300_000);
+
+    it('serves every request and loses no event when Redis is stopped for 30 s under load', async () => {
+      await runRedisOutage(
+        system,
+        () => infra('stop', 'redis'),
+        () => infra('start', 'redis'),
+      );
+    }, 300_000);
   }
 }
 
-describeWithInfra(INFRA, 'end to end on real Postgres and Kafka, six processes', (infra) => {
+describeWithInfra(INFRA, 'end to end on real Postgres, Kafka and Redis, six processes', (infra) => {
   journeys(() => startRealSystem(infra), true);
 });
 

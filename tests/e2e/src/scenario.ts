@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import { waitFor } from '@jamey/data/testing';
+import { auditCounts, awaitAudit } from './audit.js';
 import type { JameySystem } from './system.js';
 
 interface Reply {
@@ -16,37 +17,6 @@ async function call(system: JameySystem, method: string, path: string, body?: un
   });
   const text = await response.text();
   return { status: response.status, body: text ? (JSON.parse(text) as Reply['body']) : {} };
-}
-
-/** Every audit record of `type` since `since`, counted by subject. */
-async function auditCounts(system: JameySystem, type: string, since: string): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  let pageToken = '';
-  do {
-    const query = new URLSearchParams({ type, startTime: since, pageSize: '500' });
-    if (pageToken) query.set('pageToken', pageToken);
-    const page = await call(system, 'GET', `/v1/audit/records?${query}`);
-    expect(page.status, JSON.stringify(page.body)).toBe(200);
-    for (const record of page.body.items ?? []) {
-      const subject = String(record['subject']);
-      counts.set(subject, (counts.get(subject) ?? 0) + 1);
-    }
-    pageToken = page.body.nextPageToken ?? '';
-  } while (pageToken);
-  return counts;
-}
-
-/** Waits until audit holds an event of `type` for every subject in `subjects`. */
-async function awaitAudit(system: JameySystem, type: string, subjects: readonly string[], since: string): Promise<Map<string, number>> {
-  let counts = new Map<string, number>();
-  await waitFor(
-    async () => {
-      counts = await auditCounts(system, type, since);
-      return subjects.every((subject) => counts.has(subject));
-    },
-    { timeoutMs: 60_000, intervalMs: 250, message: `audit to hold ${type} for ${subjects.length} subjects` },
-  );
-  return counts;
 }
 
 /**

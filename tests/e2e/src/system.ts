@@ -46,6 +46,8 @@ function portEnv(ports: Awaited<ReturnType<typeof allocatePorts>>): Record<strin
     if (name !== 'gateway') env[`${prefix}_ADMIN_URL`] = `http://127.0.0.1:${admin}`;
   }
   env['GATEWAY_ADMIN_URL'] = `http://127.0.0.1:${ports.gateway.admin}`;
+  // The load and chaos tests send far more than a client may; the rate limit has its own tests.
+  env['JAMEY_RATE_LIMIT_MAX'] = '1000000';
   return env;
 }
 
@@ -64,6 +66,10 @@ export async function startRealSystem(infra: Record<string, string>): Promise<Ja
     // Telemetry polls twice a second, with the shipped alert rules made instant (alerts.ts).
     TELEMETRY_POLL_INTERVAL_MS: '500',
     TELEMETRY_ALERT_RULES_FILE: fastAlertRulesFile(),
+    // Memory's cache and the gateway's rate limit share Redis. A short L1 life makes memory
+    // reads reach L2 often, so the Redis outage test sees L2 in use before and after.
+    REDIS_URL: infra['REDIS_URL']!,
+    MEMORY_CACHE_L1_TTL_MS: '1000',
   };
   for (const name of GRPC_SERVICES) {
     const schema = await createTestSchema(infra[`${name.toUpperCase()}_DATABASE_URL`]!, `e2e_${name}`);
@@ -120,7 +126,12 @@ export async function startRealSystem(infra: Record<string, string>): Promise<Ja
 export async function startEmbeddedSystem(): Promise<JameySystem> {
   const ports = await allocatePorts();
   const dataDir = mkdtempSync(join(tmpdir(), 'jamey-e2e-'));
-  const env = { ...portEnv(ports), JAMEY_DATA_DIR: dataDir };
+  // Embedded means PGlite and no Redis or Kafka, even when this shell has the infrastructure's
+  // variables (an empty value counts as unset).
+  const unset = Object.fromEntries(
+    [...GRPC_SERVICES.map((name) => `${name.toUpperCase()}_DATABASE_URL`), 'KAFKA_BROKERS', 'REDIS_URL'].map((name) => [name, '']),
+  );
+  const env = { ...portEnv(ports), ...unset, JAMEY_DATA_DIR: dataDir };
   const readyUrl = `http://127.0.0.1:${ports.gateway.admin}/readyz`;
   let host = await startProcess('jamey', 'apps/jamey/dist/main.js', env, readyUrl, 120_000);
   return {
