@@ -23,6 +23,7 @@ describe('loadGatewayConfig', () => {
       logLevel: 'info',
       shutdownGraceMs: 10_000,
       rpcRetries: true,
+      statusPageUrl: 'http://127.0.0.1:9200/',
       rateLimit: { max: 600, windowMs: 60_000 },
     });
   });
@@ -80,6 +81,11 @@ describe('loadGatewayConfig', () => {
     expect(problems).toMatch(/JAMEY_RATE_LIMIT_MAX/);
     expect(problems).toMatch(/JAMEY_RATE_LIMIT_WINDOW_MS/);
     expect(problems).toMatch(/REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
+  });
+
+  it('reads the status page URL and rejects one that is not http(s)', () => {
+    expect(loadGatewayConfig({ TELEMETRY_STATUS_URL: 'https://status.example.org/jamey/' }).statusPageUrl).toBe('https://status.example.org/jamey/');
+    expect(() => loadGatewayConfig({ TELEMETRY_STATUS_URL: 'javascript:alert(1)' })).toThrow(/TELEMETRY_STATUS_URL/);
   });
 
   it('has an address for exactly the services the call graph lets the gateway call', () => {

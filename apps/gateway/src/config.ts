@@ -1,5 +1,5 @@
 import { flag, grpcAddress, loadConfig, logLevel, millis, port, redisUrl, z, type Env } from '@jamey/config';
-import { DEFAULT_PORTS } from '@jamey/topology';
+import { DEFAULT_PORTS, STATUS_PAGE_PORT } from '@jamey/topology';
 import { DOWNSTREAMS, type Downstream } from './clients.js';
 
 /** The gateway's configuration. */
@@ -26,6 +26,8 @@ export interface GatewayConfig {
    * The Helm chart turns it off when Istio retries the same calls, so retries never multiply.
    */
   readonly rpcRetries: boolean;
+  /** Where `GET /status` redirects: the telemetry status page (`TELEMETRY_STATUS_URL`, default http://127.0.0.1:9200/). */
+  readonly statusPageUrl: string;
   /**
    * Per client: at most `max` requests per `windowMs` (`JAMEY_RATE_LIMIT_MAX`, default 600, and
    * `JAMEY_RATE_LIMIT_WINDOW_MS`, default 60000). Shared by every replica when Redis is set.
@@ -55,6 +57,9 @@ function gatewayEnvShape() {
     JAMEY_RATE_LIMIT_MAX: z.coerce.number().int().min(1).max(1_000_000_000).default(600),
     JAMEY_RATE_LIMIT_WINDOW_MS: millis(60_000).pipe(z.number().max(24 * 60 * 60 * 1000, 'must be at most a day')),
     REDIS_URL: redisUrl().optional(),
+    TELEMETRY_STATUS_URL: z
+      .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+      .default(`http://127.0.0.1:${STATUS_PAGE_PORT}/`),
     ...Object.fromEntries(DOWNSTREAMS.map((name) => [addressVariable(name), grpcAddress(`127.0.0.1:${DEFAULT_PORTS[name].main}`)])),
   };
 }
@@ -75,6 +80,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     logLevel: parsed['LOG_LEVEL'] as GatewayConfig['logLevel'],
     shutdownGraceMs: parsed['SHUTDOWN_GRACE_MS'] as number,
     rpcRetries: parsed['JAMEY_RPC_RETRIES'] as boolean,
+    statusPageUrl: parsed['TELEMETRY_STATUS_URL'] as string,
     rateLimit: Object.freeze({ max: parsed['JAMEY_RATE_LIMIT_MAX'] as number, windowMs: parsed['JAMEY_RATE_LIMIT_WINDOW_MS'] as number }),
     redisUrl: parsed['REDIS_URL'] as string | undefined,
   });

@@ -33,6 +33,8 @@ export interface GatewayDeps {
   readonly metrics?: Registry;
   /** `/v1/system/degradation`: each downstream's level and breaker state. Default: none known. */
   readonly degradation?: () => DegradationJson;
+  /** When given, `GET /status` redirects browsers to this URL: the telemetry status page. */
+  readonly statusPageUrl?: string;
   /** Per-client rate limit of every route but the exempt ones. Default: none (tests). */
   readonly rateLimit?: RateLimitSettings;
 }
@@ -83,7 +85,9 @@ export function buildGateway(deps: GatewayDeps) {
       info: {
         title: 'Jamey API',
         version: deps.version,
-        description: 'The public API of Jamey. Errors are RFC 9457 problem details; see docs/errors.md.',
+        description:
+          'The public API of Jamey. Errors are RFC 9457 problem details; see docs/errors.md. ' +
+          'The status page (health, alerts and charts) is linked at GET /status.',
       },
       tags: [
         { name: 'memories', description: 'Store and recall memories.' },
@@ -98,6 +102,11 @@ export function buildGateway(deps: GatewayDeps) {
   });
   app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  const statusPageUrl = deps.statusPageUrl;
+  if (statusPageUrl !== undefined) {
+    // A link for browsers, not part of the JSON API: the page itself is served by telemetry.
+    app.get('/status', { schema: { hide: true } }, async (_request, reply) => reply.redirect(statusPageUrl, 302));
+  }
 
   app.register(memoryRoutes, { prefix: API_PREFIX, memory: deps.clients.memory });
   app.register(consciousnessRoutes, { prefix: API_PREFIX, consciousness: deps.clients.consciousness });

@@ -115,6 +115,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     bodyLimitBytes: config.bodyLimitBytes,
     version: GATEWAY_VERSION,
     rateLimit: { ...config.rateLimit, redis },
+    statusPageUrl: config.statusPageUrl,
     metrics,
     degradation: () => {
       const levels = degradation.levels();

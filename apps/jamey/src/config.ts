@@ -1,7 +1,7 @@
-import { loadConfig, z, type Env } from '@jamey/config';
+import { loadConfig, port, z, type Env } from '@jamey/config';
 import { loadGatewayConfig, type GatewayConfig } from '@jamey/gateway';
 import { serviceEnvShape, toServiceSettings, type ServiceSettings } from '@jamey/service';
-import type { GrpcServiceName } from '@jamey/topology';
+import { STATUS_PAGE_PORT, type GrpcServiceName } from '@jamey/topology';
 
 const GRPC_SERVICES = ['memory', 'soul', 'consciousness', 'audit', 'telemetry'] as const satisfies readonly GrpcServiceName[];
 
@@ -13,6 +13,8 @@ export interface HostConfig {
   readonly addresses: Readonly<Record<GrpcServiceName, string>>;
   /** Where PGlite keeps each service's database (`JAMEY_DATA_DIR`, default `.data`). */
   readonly dataDir: string;
+  /** Port of the telemetry status page (`TELEMETRY_STATUS_PORT`, default 9200). */
+  readonly statusPort: number;
 }
 
 /**
@@ -26,7 +28,8 @@ export function loadHostConfig(env: Env): HostConfig {
   // in memory, even when REDIS_URL is set for the separate services in the same shell.
   const withDefaults: Env = { JAMEY_BIND_HOST: '127.0.0.1', ...env, REDIS_URL: undefined };
   const shape = Object.assign({}, ...GRPC_SERVICES.map((name) => serviceEnvShape(name))) as ReturnType<typeof serviceEnvShape>;
-  const parsed = loadConfig(z.object(shape), withDefaults) as Readonly<Record<string, unknown>>;
+  const parsed = loadConfig(z.object({ ...shape, TELEMETRY_STATUS_PORT: port(STATUS_PAGE_PORT) }), withDefaults) as Readonly<Record<string, unknown>>;
+  const statusPort = parsed['TELEMETRY_STATUS_PORT'] as number;
   const services = Object.fromEntries(GRPC_SERVICES.map((name) => [name, toServiceSettings(name, parsed)])) as Record<
     GrpcServiceName,
     ServiceSettings
@@ -39,6 +42,8 @@ export function loadHostConfig(env: Env): HostConfig {
   const gateway = loadGatewayConfig({
     ...withDefaults,
     ...Object.fromEntries(GRPC_SERVICES.map((name) => [`${name.toUpperCase()}_ADDRESS`, addresses[name]])),
+    // The gateway's GET /status points at this host's status page unless told otherwise.
+    TELEMETRY_STATUS_URL: env['TELEMETRY_STATUS_URL'] || `http://127.0.0.1:${statusPort}/`,
   });
-  return Object.freeze({ services, gateway, addresses, dataDir: parsed['JAMEY_DATA_DIR'] as string });
+  return Object.freeze({ services, gateway, addresses, dataDir: parsed['JAMEY_DATA_DIR'] as string, statusPort });
 }

@@ -12,6 +12,8 @@ import type { HostConfig } from './config.js';
 /** All six services running in this process. */
 export interface RunningHost {
   readonly gatewayUrl: string;
+  /** The telemetry status page. */
+  readonly statusUrl: string;
   /** Stops the services in reverse start order, then the bus. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -61,31 +63,35 @@ export async function startHost(config: HostConfig, logger: Logger = createLogge
         soulAddress: config.addresses.soul,
       }),
     );
-    started.push(
-      await startTelemetryService({
-        ...common('telemetry'),
-        targets: {
-          grpc: {
-            memory: config.addresses.memory,
-            consciousness: config.addresses.consciousness,
-            soul: config.addresses.soul,
-            audit: config.addresses.audit,
-          },
-          gatewayAdminUrl: `http://127.0.0.1:${config.gateway.adminPort}`,
-          // Each service's admin server, whose /metrics telemetry scrapes.
-          adminUrls: {
-            memory: `http://127.0.0.1:${config.services.memory.adminPort}`,
-            consciousness: `http://127.0.0.1:${config.services.consciousness.adminPort}`,
-            soul: `http://127.0.0.1:${config.services.soul.adminPort}`,
-            audit: `http://127.0.0.1:${config.services.audit.adminPort}`,
-          },
+    const telemetry = await startTelemetryService({
+      ...common('telemetry'),
+      statusPort: config.statusPort,
+      targets: {
+        grpc: {
+          memory: config.addresses.memory,
+          consciousness: config.addresses.consciousness,
+          soul: config.addresses.soul,
+          audit: config.addresses.audit,
         },
-      }),
-    );
+        gatewayAdminUrl: `http://127.0.0.1:${config.gateway.adminPort}`,
+        // Each service's admin server, whose /metrics telemetry scrapes.
+        adminUrls: {
+          memory: `http://127.0.0.1:${config.services.memory.adminPort}`,
+          consciousness: `http://127.0.0.1:${config.services.consciousness.adminPort}`,
+          soul: `http://127.0.0.1:${config.services.soul.adminPort}`,
+          audit: `http://127.0.0.1:${config.services.audit.adminPort}`,
+        },
+      },
+    });
+    started.push(telemetry);
     const gateway = await startGateway({ config: config.gateway, logger: serviceLogger('gateway') });
     started.push({ name: 'gateway', stop: () => gateway.stop() });
     let stopping: Promise<void> | undefined;
-    return { gatewayUrl: `http://127.0.0.1:${gateway.port}`, stop: () => (stopping ??= stopAll()) };
+    return {
+      gatewayUrl: `http://127.0.0.1:${gateway.port}`,
+      statusUrl: `http://127.0.0.1:${telemetry.statusPort}/`,
+      stop: () => (stopping ??= stopAll()),
+    };
   } catch (error) {
     await stopAll();
     throw error;

@@ -22,6 +22,7 @@ process.stdout.write(
     '',
     `Jamey is running (embedded mode, data in ${config.dataDir}/).`,
     `  API:  ${url}/v1   OpenAPI: ${url}/openapi.json   Docs: ${url}/docs`,
+    `  Status page: ${host.statusUrl}`,
     '',
     'Try it:',
     `  curl -s -X POST ${url}/v1/memories -H 'content-type: application/json' -d '{"content":"Jamey met Ada at the lab"}'`,

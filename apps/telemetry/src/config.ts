@@ -1,6 +1,6 @@
-import { grpcAddress, loadConfig, millis, z, type Env } from '@jamey/config';
+import { grpcAddress, loadConfig, millis, port, z, type Env } from '@jamey/config';
 import { kafkaEnvShape, serviceEnvShape, toServiceSettings, type ServiceSettings } from '@jamey/service';
-import { DEFAULT_PORTS, type GrpcServiceName, type ServiceName } from '@jamey/topology';
+import { DEFAULT_PORTS, STATUS_PAGE_PORT, type GrpcServiceName, type ServiceName } from '@jamey/topology';
 import { DEFAULT_ALERT_RULES_FILE } from './adapters/rules-file.js';
 
 /** The services telemetry watches: every one but itself. */
@@ -50,6 +50,8 @@ export interface TelemetryConfig {
    */
   readonly sampleStalenessMs: number;
   readonly alerting: AlertingConfig;
+  /** Port of the status page (HTTP, on `JAMEY_BIND_HOST`). `TELEMETRY_STATUS_PORT`, default 9200. */
+  readonly statusPort: number;
 }
 
 const local = (service: GrpcServiceName): string => `127.0.0.1:${DEFAULT_PORTS[service].main}`;
@@ -77,6 +79,7 @@ const schema = z.object({
   TELEMETRY_ALERT_RULES_FILE: z.string().min(1).default(DEFAULT_ALERT_RULES_FILE),
   TELEMETRY_ALERT_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   TELEMETRY_ALERT_WEBHOOK_TIMEOUT_MS: millis(5000),
+  TELEMETRY_STATUS_PORT: port(STATUS_PAGE_PORT),
 });
 
 /** Reads, validates and freezes the telemetry service's configuration. @throws ConfigError */
@@ -111,5 +114,6 @@ export function loadTelemetryConfig(env: Env): TelemetryConfig {
       webhookUrl: parsed.TELEMETRY_ALERT_WEBHOOK_URL,
       webhookTimeoutMs: parsed.TELEMETRY_ALERT_WEBHOOK_TIMEOUT_MS,
     }),
+    statusPort: parsed.TELEMETRY_STATUS_PORT,
   });
 }

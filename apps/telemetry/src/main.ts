@@ -23,5 +23,6 @@ const running = await startTelemetryService({
   alertRules: loadAlertRules(config.alerting.rulesFile),
   alertWebhookUrl: config.alerting.webhookUrl,
   alertWebhookTimeoutMs: config.alerting.webhookTimeoutMs,
+  statusPort: config.statusPort,
 });
 stopOnSignals(running, transport, logger, config.service);

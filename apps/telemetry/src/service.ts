@@ -22,6 +22,8 @@ import { createHistoryRecorder, historyQueries, HISTORY_METRICS } from './domain
 import { METRICS } from './domain/metrics/queries.js';
 import { createSampleWindow } from './domain/metrics/samples.js';
 import { telemetryMigrationsDir } from './migrations.js';
+import { createTelemetryStatusSources } from './status/sources.js';
+import { createStatusPage } from './status/status-page.js';
 import type { HealthCheckRecord, HealthTarget } from './domain/health.js';
 
 export { telemetryMigrationsDir };
@@ -52,6 +54,8 @@ export interface TelemetryServiceOptions extends Omit<ServiceKitOptions, 'migrat
    * {@link RunningTelemetryService.pollOnce}, so they never wait on a timer.
    */
   readonly autoPoll?: boolean;
+  /** Serve the status page on this port (0: a free one). Omitted: no status page. */
+  readonly statusPort?: number;
 }
 
 /** A running telemetry service. */
@@ -61,6 +65,8 @@ export interface RunningTelemetryService extends RunningService {
    * holds the lease) alert evaluation and history. Resolves with the health results it stored.
    */
   pollOnce(signal?: AbortSignal): Promise<readonly HealthCheckRecord[]>;
+  /** The bound port of the status page, when it is served. */
+  readonly statusPort: number | undefined;
   /** Delivers the webhook notifications that are due now; 0 without a webhook. */
   deliverAlertsOnce(signal?: AbortSignal): Promise<number>;
 }
@@ -94,6 +100,7 @@ export async function startTelemetryService(options: TelemetryServiceOptions): P
     alertRules: givenRules,
     alertWebhookUrl,
     alertWebhookTimeoutMs,
+    statusPort,
     ...kitOptions
   } = rest;
   const checkTimeoutMs = options.checkTimeoutMs ?? HEALTH_MONITOR_DEFAULTS.checkTimeoutMs;
@@ -174,12 +181,31 @@ export async function startTelemetryService(options: TelemetryServiceOptions): P
       now: () => kit.clock.now(),
     }),
   );
+  const statusPage =
+    statusPort === undefined
+      ? undefined
+      : createStatusPage({
+          host: kit.settings.host,
+          port: statusPort,
+          sources: createTelemetryStatusSources({ monitor, services: SERVICE_NAMES, metricsView: (service) => collector.view(service), alerts: alertStore, history: metricHistory, clock: kit.clock }),
+          clock: kit.clock,
+          logger: kit.logger,
+        });
+  // Every round ends by pushing the new picture to open status pages; a failed round too, so
+  // they say that telemetry cannot read its data.
+  const pollAndPublish = async (signal?: AbortSignal): Promise<readonly HealthCheckRecord[]> => {
+    try {
+      return await pollOnce(signal);
+    } finally {
+      if (!signal?.aborted) statusPage?.publish();
+    }
+  };
   const poller = createHealthPoller({
-    monitor: { pollOnce },
+    monitor: { pollOnce: pollAndPublish },
     intervalMs: pollIntervalMs,
     onError: (error) => kit.logger.warn({ err: error }, 'telemetry polling round failed'),
   });
-  const workers: Worker[] = [];
+  const workers: Worker[] = statusPage ? [statusPage] : [];
   if (notifier && autoPoll) workers.push(notifier);
   if (autoPoll) workers.push(poller);
   const running = await startServiceKit(kit, workers);
@@ -189,7 +215,8 @@ export async function startTelemetryService(options: TelemetryServiceOptions): P
     port: running.port,
     adminPort: running.adminPort,
     stop: () => running.stop(),
-    pollOnce,
+    pollOnce: pollAndPublish,
+    statusPort: statusPage?.port,
     deliverAlertsOnce: (signal) => notifier?.drainOnce(signal) ?? Promise.resolve(0),
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CALL_GRAPH, DEFAULT_PORTS, SERVICE_NAMES, callersOf, downstreamsOf } from './index.js';
+import { CALL_GRAPH, DEFAULT_PORTS, SERVICE_NAMES, STATUS_PAGE_PORT, callersOf, downstreamsOf } from './index.js';
 
 describe('call graph', () => {
   it('is acyclic', () => {
@@ -23,7 +23,7 @@ describe('call graph', () => {
   });
 
   it('gives every service distinct ports', () => {
-    const ports = Object.values(DEFAULT_PORTS).flatMap((p) => [p.main, p.admin]);
+    const ports = [...Object.values(DEFAULT_PORTS).flatMap((p) => [p.main, p.admin]), STATUS_PAGE_PORT];
     expect(new Set(ports).size).toBe(ports.length);
   });
 });

@@ -30,6 +30,12 @@ export const DEFAULT_PORTS: Readonly<Record<ServiceName, ServicePorts>> = Object
   telemetry: { main: 50055, admin: 9105 },
 });
 
+/**
+ * Default port of the telemetry service's status page (`TELEMETRY_STATUS_PORT`): an HTTP server
+ * of its own, beside telemetry's admin port. The gateway's `GET /status` redirects there.
+ */
+export const STATUS_PAGE_PORT = 9200;
+
 /** The fully qualified gRPC service each service serves. */
 export const GRPC_SERVICES: Readonly<Record<GrpcServiceName, string>> = Object.freeze({
   memory: 'jamey.memory.v1.MemoryService',

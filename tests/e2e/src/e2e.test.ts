@@ -5,6 +5,7 @@ import { runKafkaOutage, runMemoryChaos, runRedisOutage } from './chaos.js';
 import { runMetricsCheck } from './metrics.js';
 import { infra } from './processes.js';
 import { runCrashRecovery, runJourney } from './scenario.js';
+import { CHROMIUM_PATH, runStatusPage, runStatusSnapshot } from './status-page.js';
 import { startEmbeddedSystem, startRealSystem, type JameySystem } from './system.js';
 
 const INFRA = ['MEMORY_DATABASE_URL', 'SOUL_DATABASE_URL', 'CONSCIOUSNESS_DATABASE_URL', 'AUDIT_DATABASE_URL', 'TELEMETRY_DATABASE_URL', 'KAFKA_BROKERS', 'REDIS_URL'];
@@ -30,10 +31,21 @@ function journeys(start: () => Promise<JameySystem>, chaos = false): void {
     await runCrashRecovery(system);
   }, 180_000);
 
+  it('links the status page from the gateway and shows every service serving', async () => {
+    await runStatusSnapshot(system);
+  }, 90_000);
+
   if (chaos) {
     it('trips the breaker when memory is SIGKILLed under load, serves degraded, and recovers', async () => {
       await runMemoryChaos(system);
     }, 180_000);
+
+    // Nested, so it shares this system; fails (rather than skips) in CI when Chromium is missing.
+    describeWithInfra(CHROMIUM_PATH ? [] : ['CHROMIUM_PATH'], 'status page in headless Chromium', () => {
+      it('turns a SIGKILLed service red live, and green again after its restart', async () => {
+        await runStatusPage(system, CHROMIUM_PATH!);
+      }, 240_000);
+    });
 
     it('fires, audits and resolves alerts when memory is SIGKILLed and restarted, and when a topic is poisoned', async () => {
       await runAlertScenario(system, process.env['KAFKA_BROKERS']!);

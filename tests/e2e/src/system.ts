@@ -9,6 +9,8 @@ import { freePort, startProcess, type ServiceProcess } from './processes.js';
 export interface JameySystem {
   readonly mode: 'real' | 'embedded';
   readonly gatewayUrl: string;
+  /** The telemetry service's status page. */
+  readonly statusUrl: string;
   /** SIGKILLs the process that runs audit (the audit service, or the whole embedded host). */
   killAudit(): Promise<void>;
   /** Starts it again with the same data and ports, and waits until it is ready. */
@@ -28,16 +30,21 @@ export interface JameySystem {
 const GRPC_SERVICES = ['memory', 'soul', 'consciousness', 'audit', 'telemetry'] as const;
 export type GrpcService = (typeof GRPC_SERVICES)[number];
 
-async function allocatePorts(): Promise<Record<GrpcService | 'gateway', { main: number; admin: number }>> {
+async function allocatePorts(): Promise<Record<GrpcService | 'gateway', { main: number; admin: number }> & { status: number }> {
   const entries = await Promise.all(
     [...GRPC_SERVICES, 'gateway' as const].map(async (name) => [name, { main: await freePort(), admin: await freePort() }] as const),
   );
-  return Object.fromEntries(entries) as Record<GrpcService | 'gateway', { main: number; admin: number }>;
+  return { ...(Object.fromEntries(entries) as Record<GrpcService | 'gateway', { main: number; admin: number }>), status: await freePort() };
 }
 
 function portEnv(ports: Awaited<ReturnType<typeof allocatePorts>>): Record<string, string> {
-  const env: Record<string, string> = { JAMEY_BIND_HOST: '127.0.0.1' };
-  for (const [name, { main, admin }] of Object.entries(ports)) {
+  const { status, ...services } = ports;
+  const env: Record<string, string> = {
+    JAMEY_BIND_HOST: '127.0.0.1',
+    TELEMETRY_STATUS_PORT: String(status),
+    TELEMETRY_STATUS_URL: `http://127.0.0.1:${status}/`,
+  };
+  for (const [name, { main, admin }] of Object.entries(services)) {
     const prefix = name.toUpperCase();
     env[`${prefix}_PORT`] = String(main);
     env[`${prefix}_ADMIN_PORT`] = String(admin);
@@ -97,6 +104,7 @@ export async function startRealSystem(infra: Record<string, string>): Promise<Ja
     mode: 'real',
     gatewayUrl: `http://127.0.0.1:${ports.gateway.main}`,
     adminUrl: (name) => `http://127.0.0.1:${ports[name].admin}`,
+    statusUrl: `http://127.0.0.1:${ports.status}/`,
     async killAudit() {
       await processes.get('audit')!.stop('SIGKILL');
     },
@@ -138,6 +146,7 @@ export async function startEmbeddedSystem(): Promise<JameySystem> {
     mode: 'embedded',
     gatewayUrl: `http://127.0.0.1:${ports.gateway.main}`,
     adminUrl: (name) => `http://127.0.0.1:${ports[name].admin}`,
+    statusUrl: `http://127.0.0.1:${ports.status}/`,
     async killAudit() {
       await host.stop('SIGKILL');
     },
