@@ -61,6 +61,7 @@ describe('GET /openapi.json', () => {
         'GET /v1/audit/records',
         'GET /v1/system/degradation',
         'GET /v1/system/health',
+        'GET /v1/system/alerts',
       ].sort(),
     );
   });

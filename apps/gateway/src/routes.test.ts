@@ -2,7 +2,7 @@
  * Every route's happy path, through `inject()` and real gRPC to fake downstreams: the JSON the
  * caller gets and the request the service received.
  */
-import { memory as pb, soul, consciousness } from '@jamey/proto';
+import { memory as pb, soul, consciousness, telemetry } from '@jamey/proto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeDownstreams, type FakeDownstreams } from './testing/fake-downstreams.js';
 import { createTestGateway, type TestGateway } from './testing/test-gateway.js';
@@ -231,5 +231,47 @@ describe('system', () => {
       services: [{ service: 'memory', target: '127.0.0.1:50051', status: 'serving', latencyMs: 1.5, checkTime: expect.stringMatching(ISO_UTC) }],
       checkTime: expect.stringMatching(ISO_UTC),
     });
+  });
+
+  it('GET /v1/system/alerts lists telemetry’s alerts, passing the states asked for', async () => {
+    fakes.handlers.telemetry.listAlerts = async () => ({
+      alerts: [
+        {
+          id: '0190a0b0-c0d0-7e00-8f00-000000000009',
+          fingerprint: 'f1',
+          rule: 'JameyServiceNotReady',
+          severity: telemetry.AlertSeverity.ALERT_SEVERITY_CRITICAL,
+          state: telemetry.AlertState.ALERT_STATE_FIRING,
+          labels: { service: 'memory' },
+          value: 0,
+          summary: 'memory is not ready',
+          description: 'd',
+          activeTime: new Date(0),
+          fireTime: new Date(1000),
+          resolveTime: undefined,
+        },
+      ],
+    });
+    const response = await gateway.app.inject({ method: 'GET', url: '/v1/system/alerts?state=firing&state=resolved&pageSize=5' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({
+      alerts: [
+        {
+          id: '0190a0b0-c0d0-7e00-8f00-000000000009',
+          fingerprint: 'f1',
+          rule: 'JameyServiceNotReady',
+          severity: 'critical',
+          state: 'firing',
+          labels: { service: 'memory' },
+          value: 0,
+          summary: 'memory is not ready',
+          description: 'd',
+          activeTime: '1970-01-01T00:00:00.000Z',
+          fireTime: '1970-01-01T00:00:01.000Z',
+        },
+      ],
+    });
+    expect(lastCall()).toMatchObject({ method: 'listAlerts', request: { states: [telemetry.AlertState.ALERT_STATE_FIRING, telemetry.AlertState.ALERT_STATE_RESOLVED], pageSize: 5 } });
+    expect((await gateway.app.inject({ method: 'GET', url: '/v1/system/alerts?state=exploded' })).statusCode).toBe(400);
   });
 });

@@ -1,6 +1,6 @@
 import { telemetry as pb } from '@jamey/proto';
-import { CIRCUIT_STATES, DEGRADATION_LEVELS, HEALTH_STATUSES, type SystemHealthJson } from '../schemas/system.js';
-import { enumMapping, nonEmpty, optionalIsoTime } from './common.js';
+import { ALERT_SEVERITIES, ALERT_STATES, CIRCUIT_STATES, DEGRADATION_LEVELS, HEALTH_STATUSES, type AlertsJson, type SystemHealthJson } from '../schemas/system.js';
+import { enumMapping, isoTime, nonEmpty, optionalIsoTime } from './common.js';
 
 const statuses = enumMapping<(typeof HEALTH_STATUSES)[number], pb.HealthStatus>('HealthStatus', {
   unspecified: pb.HealthStatus.HEALTH_STATUS_UNSPECIFIED,
@@ -46,5 +46,41 @@ export function systemHealthToJson(response: pb.GetSystemHealthResponse): System
           }),
     })),
     checkTime: optionalIsoTime(response.checkTime),
+  };
+}
+
+const alertStates = enumMapping<(typeof ALERT_STATES)[number], pb.AlertState>('AlertState', {
+  pending: pb.AlertState.ALERT_STATE_PENDING,
+  firing: pb.AlertState.ALERT_STATE_FIRING,
+  resolved: pb.AlertState.ALERT_STATE_RESOLVED,
+});
+const severities = enumMapping<(typeof ALERT_SEVERITIES)[number], pb.AlertSeverity>('AlertSeverity', {
+  info: pb.AlertSeverity.ALERT_SEVERITY_INFO,
+  warning: pb.AlertSeverity.ALERT_SEVERITY_WARNING,
+  critical: pb.AlertSeverity.ALERT_SEVERITY_CRITICAL,
+});
+
+/** The states of a ListAlerts request from the query's lowercase names. */
+export function alertStatesToProto(states: readonly (typeof ALERT_STATES)[number][] | undefined): pb.AlertState[] {
+  return (states ?? []).map((state) => alertStates.toProto(state));
+}
+
+/** A ListAlerts response as JSON. */
+export function alertsToJson(response: pb.ListAlertsResponse): AlertsJson {
+  return {
+    alerts: response.alerts.map((a) => ({
+      id: a.id,
+      fingerprint: a.fingerprint,
+      rule: a.rule,
+      severity: severities.fromProto(a.severity),
+      state: alertStates.fromProto(a.state),
+      labels: { ...a.labels },
+      value: Number.isFinite(a.value) ? a.value : null,
+      summary: a.summary,
+      description: a.description,
+      activeTime: isoTime(a.activeTime, 'alert.active_time'),
+      fireTime: optionalIsoTime(a.fireTime),
+      resolveTime: optionalIsoTime(a.resolveTime),
+    })),
   };
 }

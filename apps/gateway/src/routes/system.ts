@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { GatewayClients } from '../clients.js';
-import { systemHealthToJson } from '../mapping/system.js';
+import { alertStatesToProto, alertsToJson, systemHealthToJson } from '../mapping/system.js';
 import { described, NoQuery } from '../schemas/common.js';
 import { problemResponses } from '../schemas/problem.js';
-import { DegradationSchema, SystemHealthSchema, type DegradationJson } from '../schemas/system.js';
+import { AlertsQuery, AlertsSchema, DegradationSchema, SystemHealthSchema, type DegradationJson } from '../schemas/system.js';
 
 /** Options of {@link systemRoutes}. */
 export interface SystemRoutesOptions {
@@ -12,7 +12,7 @@ export interface SystemRoutesOptions {
   readonly degradation: () => DegradationJson;
 }
 
-/** `/system/health`: every service's health as telemetry last saw it (TelemetryService). */
+/** `/system/health`: every service's health as telemetry last saw it; `/system/alerts`: its alerts (TelemetryService). */
 export const systemRoutes: FastifyPluginAsyncTypebox<SystemRoutesOptions> = async (app, { telemetry, degradation }) => {
   app.get(
     '/system/degradation',
@@ -41,5 +41,20 @@ export const systemRoutes: FastifyPluginAsyncTypebox<SystemRoutesOptions> = asyn
       },
     },
     async (request) => systemHealthToJson(await telemetry.getSystemHealth({}, request.downstream)),
+  );
+
+  app.get(
+    '/system/alerts',
+    {
+      schema: {
+        operationId: 'listAlerts',
+        querystring: AlertsQuery,
+        summary: 'The alerts telemetry raised: pending and firing ones by default, newest first',
+        tags: ['system'],
+        response: { 200: described(AlertsSchema, 'The alerts.'), ...problemResponses() },
+      },
+    },
+    async (request) =>
+      alertsToJson(await telemetry.listAlerts({ states: alertStatesToProto(request.query.state), pageSize: request.query.pageSize ?? 0 }, request.downstream)),
   );
 };

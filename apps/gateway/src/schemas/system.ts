@@ -67,3 +67,46 @@ export const DegradationSchema = Type.Object(
   { additionalProperties: false, title: 'Degradation' },
 );
 export type DegradationJson = Static<typeof DegradationSchema>;
+
+/** Alert states and severities, lowercase (`jamey.telemetry.v1.AlertState` / `AlertSeverity` without their prefix). */
+export const ALERT_STATES = ['pending', 'firing', 'resolved'] as const;
+export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
+
+/** Query of `GET /v1/system/alerts`. */
+export const AlertsQuery = Type.Object(
+  {
+    state: Type.Optional(
+      Type.Array(stringEnum(ALERT_STATES), { description: 'States to list (repeat the parameter); default pending and firing.', maxItems: 3 }),
+    ),
+    pageSize: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, description: 'At most this many, newest first; 0 or absent: 100.' })),
+  },
+  { additionalProperties: false },
+);
+export type AlertsQueryJson = Static<typeof AlertsQuery>;
+
+/** Response of `GET /v1/system/alerts`. */
+export const AlertsSchema = Type.Object(
+  {
+    alerts: Type.Array(
+      Type.Object(
+        {
+          id: Type.String({ description: 'This episode of the alert (UUIDv7).' }),
+          fingerprint: Type.String({ description: 'The rule and labels: one alert per fingerprint.' }),
+          rule: Type.String({ description: 'The alert rule (apps/telemetry/alert-rules.yaml).' }),
+          severity: stringEnum(ALERT_SEVERITIES),
+          state: stringEnum(ALERT_STATES),
+          labels: Type.Record(Type.String(), Type.String()),
+          value: Type.Union([Type.Number(), Type.Null()], { description: 'The measured value; null when not a finite number.' }),
+          summary: Type.String(),
+          description: Type.String(),
+          activeTime: IsoTime(),
+          fireTime: Type.Optional(IsoTime()),
+          resolveTime: Type.Optional(IsoTime()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false, title: 'Alerts' },
+);
+export type AlertsJson = Static<typeof AlertsSchema>;
