@@ -57,6 +57,15 @@ describe('sample window', () => {
     expect(window.services(t0 + 25_000)).toEqual(['gateway']);
   });
 
+  it('answers only the series of the latest scrape, and ignores a scrape older than the last', () => {
+    const window = createSampleWindow({ retentionMs: 600_000, staleAfterMs: 600_000 });
+    window.record('gateway', t0, [start(1), s('jamey_degradation_level', { dependency: 'memory' }, 3), s('jamey_degradation_level', { dependency: 'soul' }, 0)]);
+    window.record('gateway', t0 + 5000, [start(1), s('jamey_degradation_level', { dependency: 'soul' }, 1)]);
+    window.record('gateway', t0 + 1000, [start(1), s('jamey_degradation_level', { dependency: 'soul' }, 9)]);
+    expect(window.latest('jamey_degradation_level', [], t0 + 5000)).toEqual([{ labels: { dependency: 'soul', service: 'gateway' }, value: 1 }]);
+    expect(window.latest('jamey_degradation_level', [{ label: 'dependency', op: '=~', value: 'mem.*' }], t0 + 5000)).toEqual([]);
+  });
+
   it('keeps only the metric names it is told to', () => {
     const window = createSampleWindow({ retentionMs: 1000, staleAfterMs: 1000, keep: new Set(['a']) });
     window.record('soul', t0, [s('a', {}, 1), s('b', {}, 2)]);

@@ -30,15 +30,31 @@ export interface LabelMatcher {
 /** The metric naming the process that answered a scrape (prom-client's default metrics). */
 export const INSTANCE_METRIC = 'process_start_time_seconds';
 
+/** One series of an instance; `labels` include `service`. */
+interface Series {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/**
+ * One scrape, stored compactly: the value of series `i` of its instance is `values[i]`, when
+ * `present[i]` is 1. Series first seen later are beyond the arrays' length.
+ */
 interface StoredScrape {
   readonly at: number;
-  readonly series: ReadonlyMap<string, Point>;
+  readonly values: Float64Array;
+  readonly present: Uint8Array;
 }
 
 interface Instance {
+  readonly series: Series[];
+  /** Series key → index in {@link Instance.series}. */
+  readonly index: Map<string, number>;
+  /** Metric name → indexes of its series. */
+  readonly byName: Map<string, number[]>;
   readonly scrapes: StoredScrape[];
-  /** Series keys seen in this instance's first stored scrape: a later newcomer started from 0. */
-  readonly firstSeen: ReadonlySet<string>;
+  /** Series with an index below this were in the instance's first scrape; later ones started from 0. */
+  readonly firstCount: number;
 }
 
 /** Options of {@link createSampleWindow}. */
@@ -85,15 +101,17 @@ export function seriesKey(name: string, labels: Readonly<Record<string, string>>
   return `${name}{${sorted.join(',')}}`;
 }
 
-const regexCache = new Map<string, RegExp>();
+// Compiled matcher regexes. Keyed weakly by the matcher object, which compiled rules keep for
+// their lifetime, so the cache neither grows without bound nor recompiles each round.
+const regexCache = new WeakMap<LabelMatcher, RegExp>();
 
 /** Whether `labels` satisfy every matcher; a missing label reads as "", as in PromQL. */
 export function matches(labels: Readonly<Record<string, string>>, matchers: readonly LabelMatcher[]): boolean {
   return matchers.every((m) => {
     const value = labels[m.label] ?? '';
     if (m.op === '=') return value === m.value;
-    let regex = regexCache.get(m.value);
-    if (!regex) regexCache.set(m.value, (regex = new RegExp(`^(?:${m.value})$`)));
+    let regex = regexCache.get(m);
+    if (!regex) regexCache.set(m, (regex = new RegExp(`^(?:${m.value})$`)));
     return regex.test(value);
   });
 }
@@ -130,33 +148,55 @@ export function createSampleWindow(options: SampleWindowOptions): SampleWindow {
     }
   };
 
+  /** Indexes of `instance`'s series of `metric` that satisfy `matchers`. */
+  const selected = (instance: Instance, metric: string, matchers: readonly LabelMatcher[]): number[] =>
+    (instance.byName.get(metric) ?? []).filter((i) => matches(instance.series[i]!.labels, matchers));
+
+  const has = (scrape: StoredScrape, i: number): boolean => i < scrape.present.length && scrape.present[i] === 1;
+
   return {
     record(service, at, samples, instanceId) {
       const startTime = samples.find((s) => s.name === INSTANCE_METRIC)?.value;
       const id = instanceId ?? (startTime === undefined ? 'unknown' : `process:${startTime}`);
-      const series = new Map<string, Point>();
-      for (const sample of samples) {
-        if (keep && !keep.has(sample.name)) continue;
-        const labels = { ...sample.labels, service };
-        series.set(seriesKey(sample.name, labels), { labels: { __name__: sample.name, ...labels }, value: sample.value });
-      }
       let instances = services.get(service);
       if (!instances) services.set(service, (instances = new Map()));
-      const instance = instances.get(id);
-      if (instance) {
-        // Scrapes arrive in time order; one from the past (a clock step back) replaces nothing.
-        if (instance.scrapes.length === 0 || instance.scrapes.at(-1)!.at < at) instance.scrapes.push({ at, series });
-      } else {
-        instances.set(id, { scrapes: [{ at, series }], firstSeen: new Set(series.keys()) });
-      }
+      let instance = instances.get(id);
+      const fresh = instance === undefined;
+      instance ??= { series: [], index: new Map(), byName: new Map(), scrapes: [], firstCount: 0 };
+      // Scrapes arrive in time order; one from the past (a clock step back) is dropped.
+      const last = instance.scrapes.at(-1);
+      if (last && last.at >= at) return;
+      const kept = keep ? samples.filter((sample) => keep.has(sample.name)) : samples;
+      const indexes = kept.map((sample) => {
+        const labels = { ...sample.labels, service };
+        const key = seriesKey(sample.name, labels);
+        let i = instance.index.get(key);
+        if (i === undefined) {
+          i = instance.series.push({ name: sample.name, labels: Object.freeze(labels) }) - 1;
+          instance.index.set(key, i);
+          const byName = instance.byName.get(sample.name);
+          if (byName) byName.push(i);
+          else instance.byName.set(sample.name, [i]);
+        }
+        return i;
+      });
+      const values = new Float64Array(instance.series.length);
+      const present = new Uint8Array(instance.series.length);
+      kept.forEach((sample, k) => {
+        values[indexes[k]!] = sample.value;
+        present[indexes[k]!] = 1;
+      });
+      instance.scrapes.push({ at, values, present });
+      if (fresh) instances.set(id, { ...instance, firstCount: instance.series.length });
       prune(at);
     },
 
     latest(metric, matchers, now) {
       const points: Point[] = [];
       for (const [, instance] of current(now)) {
-        for (const point of instance.scrapes.at(-1)!.series.values()) {
-          if (point.labels['__name__'] === metric && matches(point.labels, matchers)) points.push(stripName(point));
+        const last = instance.scrapes.at(-1)!;
+        for (const i of selected(instance, metric, matchers)) {
+          if (has(last, i)) points.push({ labels: instance.series[i]!.labels, value: last.values[i]! });
         }
       }
       return points;
@@ -167,29 +207,24 @@ export function createSampleWindow(options: SampleWindowOptions): SampleWindow {
       for (const [, instance] of current(now)) {
         const inWindow = instance.scrapes.filter((s) => s.at >= now - windowMs && s.at <= now);
         if (inWindow.length === 0) continue;
-        const keys = new Set<string>();
-        for (const scrape of inWindow) {
-          for (const [key, point] of scrape.series) if (point.labels['__name__'] === metric && matches(point.labels, matchers)) keys.add(key);
-        }
-        for (const key of keys) {
+        for (const i of selected(instance, metric, matchers)) {
+          // A series the instance's first scrape lacked did not exist yet: it grew from 0.
+          const startedLater = i >= instance.firstCount;
           let previous: number | undefined;
           let total = 0;
-          let labels: Readonly<Record<string, string>> | undefined;
           let samples = 0;
           for (const scrape of inWindow) {
-            const point = scrape.series.get(key);
-            if (!point) {
-              // Absent after the instance's first scrape: the counter did not exist yet, so 0.
-              if (previous === undefined && !instance.firstSeen.has(key)) previous = 0;
+            if (!has(scrape, i)) {
+              if (previous === undefined && startedLater) previous = 0;
               continue;
             }
-            labels = point.labels;
+            const value = scrape.values[i]!;
             samples++;
-            if (previous !== undefined) total += point.value >= previous ? point.value - previous : point.value;
-            previous = point.value;
+            if (previous !== undefined) total += value >= previous ? value - previous : value;
+            previous = value;
           }
-          const startedInWindow = !instance.firstSeen.has(key) && inWindow[0]!.series.get(key) === undefined;
-          if (labels && (samples >= 2 || startedInWindow)) points.push(stripName({ labels, value: total }));
+          const startedInWindow = startedLater && !has(inWindow[0]!, i);
+          if (samples > 0 && (samples >= 2 || startedInWindow)) points.push({ labels: instance.series[i]!.labels, value: total });
         }
       }
       return points;
@@ -201,9 +236,4 @@ export function createSampleWindow(options: SampleWindowOptions): SampleWindow {
       return [...names];
     },
   };
-}
-
-function stripName(point: Point): Point {
-  const { __name__: _name, ...labels } = point.labels;
-  return { labels, value: point.value };
 }
