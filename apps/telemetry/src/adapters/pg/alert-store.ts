@@ -64,7 +64,7 @@ export interface PgAlertStoreOptions {
  * delivery to `alert_notifications`, in the same transaction as the state change.
  */
 export function createPgAlertStore(db: Pick<Database, 'query' | 'transaction'>, options: PgAlertStoreOptions): AlertStore & {
-  /** Deletes resolved alerts resolved before `before`. */
+  /** Deletes alerts resolved, and webhook notifications given up, before `before`. */
   prune(before: Date, signal?: AbortSignal): Promise<void>;
 } {
   const { outbox, webhook, onCommitted } = options;
@@ -156,7 +156,10 @@ export function createPgAlertStore(db: Pick<Database, 'query' | 'transaction'>, 
     },
 
     async prune(before, signal) {
-      await db.query("DELETE FROM alerts WHERE state = 'resolved' AND resolved_at < $1", [before.toISOString()], signal);
+      await db.transaction(async (tx) => {
+        await tx.query("DELETE FROM alerts WHERE state = 'resolved' AND resolved_at < $1", [before.toISOString()], signal);
+        await tx.query('DELETE FROM alert_notifications WHERE gave_up_at < $1', [before.toISOString()], signal);
+      }, signal);
     },
   };
 }

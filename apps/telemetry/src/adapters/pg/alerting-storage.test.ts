@@ -73,6 +73,8 @@ describeOnEachDatabase('telemetry alerting storage', 'TELEMETRY_DATABASE_URL', (
     await store.apply([{ alert: resolved, transition: 'resolved', expectedUpdatedAt: firing.updatedAt }]);
     expect(await store.active()).toEqual([]);
     expect((await store.list(['resolved'], 10)).map((a) => a.fingerprint)).toEqual(['f1']);
+    await store.prune(new Date(t0 + 120_000));
+    expect(await store.list(['resolved'], 10)).toHaveLength(1); // resolved at the cutoff: kept
 
     const events = await outboxEvents();
     expect(events.map((e) => [e.topic, e.key, e.event.type])).toEqual([
@@ -96,6 +98,11 @@ describeOnEachDatabase('telemetry alerting storage', 'TELEMETRY_DATABASE_URL', (
     const drop: AlertChange = { alert: again, transition: 'dropped', expectedUpdatedAt: again.updatedAt };
     expect(await store.apply([drop])).toHaveLength(1);
     expect(await store.list(['pending', 'firing', 'resolved'], 10)).toEqual([]);
+
+    // Given-up webhook notifications go with the history.
+    await db.query('UPDATE alert_notifications SET gave_up_at = $1', [new Date(t0).toISOString()]);
+    await store.prune(new Date(t0 + 1));
+    expect((await db.query('SELECT id FROM alert_notifications')).rows).toEqual([]);
   });
 
   it('rejects a state the domain does not know, rolling back the whole round', async () => {
