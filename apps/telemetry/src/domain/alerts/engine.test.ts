@@ -152,6 +152,15 @@ describe('alert lifecycle', () => {
     expect((await without.evaluateOnce()).map((c) => [c.transition, c.alert.rule])).toEqual([['resolved', 'NotReady']]);
   });
 
+  it('counts only required readiness checks: an open optional breaker check degrades, a failing database check is not ready', async () => {
+    const { clock, window, engine } = setup(rulesOf([{ alert: 'NotReady', kind: 'service_not_ready', for: '0s', summary: '{{ $labels.service }} is not ready' }]));
+    const ready = (service: string, checks: Record<string, number>): void =>
+      window.record(service, clock.now(), [{ name: 'process_start_time_seconds', labels: {}, value: 1 }, ...Object.entries(checks).map(([check, value]) => ({ name: 'jamey_readiness_check_up', labels: { check }, value }))]);
+    ready('gateway', { memory: 0, soul: 1 });
+    ready('memory', { database: 0, broker: 1 });
+    expect((await engine.evaluateOnce()).map((c) => [c.transition, c.alert.labels])).toEqual([['fired', { service: 'memory' }]]);
+  });
+
   it('applies nothing another replica changed first', async () => {
     const { clock, window, store, engine } = setup(rulesOf([{ alert: 'BreakerOpen', kind: 'breaker_open', for: '0s' }]));
     window.record('gateway', clock.now(), breaker('memory', true));

@@ -74,7 +74,7 @@ describe('compiled conditions', () => {
       '(sum by (service, group, topic) (increase(jamey_kafka_dead_letters_total[10m]))) > 0',
     );
     expect(toPromQL(compileRule(rule({ kind: 'service_not_ready' }), SERVICES))).toBe(
-      '((min by (service) (jamey_readiness_check_up)) == 0) or ((min by (service) (up{service=~"gateway|memory|consciousness|soul|audit|telemetry"})) == 0)',
+      '((min by (service) (jamey_readiness_check_up{check=~"database|shutdown"})) == 0) or ((min by (service) (up{service=~"gateway|memory|consciousness|soul|audit|telemetry"})) == 0)',
     );
     expect(toPromQL(compileRule(rule({ kind: 'latency', window: '5m', threshold: 0.5 }), SERVICES))).toBe(
       '(histogram_quantile(0.99, (sum by (service, le) (rate(rpc_server_call_duration_seconds_bucket[5m]))) or (sum by (service, le) (rate(http_server_request_duration_seconds_bucket[5m]))))) > 0.5',

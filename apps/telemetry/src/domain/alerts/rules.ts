@@ -1,6 +1,6 @@
 import { z } from '@jamey/config';
 import { parseDuration, type Expr } from '../metrics/expr.js';
-import { errorRatio, latencyQuantile, METRICS, requestRate } from '../metrics/queries.js';
+import { errorRatio, latencyQuantile, METRICS, requestRate, requiredReadinessChecks } from '../metrics/queries.js';
 import type { LabelMatcher } from '../metrics/samples.js';
 
 export { GRPC_ERROR_CODES, METRICS } from '../metrics/queries.js';
@@ -199,13 +199,18 @@ export function compileRule(rule: AlertRule, knownServices: readonly string[]): 
         value: rule.threshold!,
       };
     case 'service_not_ready': {
+      // A required readiness check fails (optional ones only degrade), or the scrape got no answer.
       // Prometheus's `up` covers every scrape target; keep to Jamey's services.
       const targets: LabelMatcher = { label: 'service', op: '=~', value: (rule.services ?? knownServices).join('|') };
-      return {
-        kind: 'or',
-        left: { kind: 'compare', op: '==', expr: { kind: 'aggregate', op: 'min', by, expr: { kind: 'selector', metric: METRICS.readiness, matchers: scope } }, value: 0 },
-        right: { kind: 'compare', op: '==', expr: { kind: 'aggregate', op: 'min', by, expr: { kind: 'selector', metric: METRICS.up, matchers: [targets] } }, value: 0 },
-      };
+      const failing = (matchers: readonly LabelMatcher[]): Expr => ({
+        kind: 'compare',
+        op: '==',
+        expr: { kind: 'aggregate', op: 'min', by, expr: { kind: 'selector', metric: METRICS.readiness, matchers: [...scope, ...matchers] } },
+        value: 0,
+      });
+      const checks = requiredReadinessChecks().map(failing);
+      const notAnswering: Expr = { kind: 'compare', op: '==', expr: { kind: 'aggregate', op: 'min', by, expr: { kind: 'selector', metric: METRICS.up, matchers: [targets] } }, value: 0 };
+      return [...checks, notAnswering].reduce((left, right) => ({ kind: 'or', left, right }));
     }
   }
 }

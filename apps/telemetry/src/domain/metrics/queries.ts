@@ -1,3 +1,4 @@
+import { CALL_GRAPH } from '@jamey/topology';
 import type { Expr } from './expr.js';
 import type { LabelMatcher } from './samples.js';
 
@@ -61,4 +62,22 @@ export function latencyQuantile(q: number, by: readonly string[], scope: readonl
       right: sumBy([...by, 'le'], { kind: 'rate', metric: `${METRICS.httpServer}_bucket`, matchers: scope, windowMs }),
     },
   };
+}
+
+/**
+ * The readiness checks (`jamey_readiness_check_up{check}`) whose failure makes a service not
+ * ready, as label matchers: `database` (every service kit's, required) and `shutdown` (reported
+ * while a service stops), on every service; and on a caller, the check of each downstream whose
+ * call-graph edge is `required` for readiness. Optional checks (the broker, optional downstream
+ * breakers) mark a service degraded, not unready, so they raise no alert of their own.
+ */
+export function requiredReadinessChecks(): LabelMatcher[][] {
+  const edges = CALL_GRAPH.filter((edge) => edge.readiness === 'required');
+  return [
+    [{ label: 'check', op: '=~', value: 'database|shutdown' }],
+    ...edges.map((edge): LabelMatcher[] => [
+      { label: 'service', op: '=', value: edge.from },
+      { label: 'check', op: '=', value: edge.to },
+    ]),
+  ];
 }
