@@ -177,6 +177,7 @@ function metricsInterceptor(observer: RpcCallObserver, clock: Clock, logger: Err
       start: (next) =>
         next({
           onCancel: () => {
+            // gRPC deadlines are wall-clock instants, so they are compared with Date.now().
             const deadline = call.getDeadline();
             const passed = (deadline instanceof Date ? deadline.getTime() : deadline) <= Date.now();
             finish(passed ? GrpcStatus.DEADLINE_EXCEEDED : GrpcStatus.CANCELLED);

@@ -1,6 +1,8 @@
 /** RED and database metrics, read back through Prometheus's own text parser; the parser helpers themselves. */
+import { register as defaultRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { createDatabaseMetrics, createMetricsRegistry, createRpcMetrics } from './index.js';
+import { systemClock } from '@jamey/core';
+import { createDatabaseMetrics, createHealth, createMetricsRegistry, createResilienceMetrics, createRpcMetrics } from './index.js';
 import { highCardinalityLabels, missingMetricFamilies, parseMetrics, requiredMetricFamilies, type MetricFamily } from './testing.js';
 
 const count = (family: MetricFamily | undefined, labels: Record<string, string>): number | undefined =>
@@ -46,6 +48,18 @@ describe('createDatabaseMetrics', () => {
     const duration = (await parseMetrics(await registry.metrics())).get('jamey_db_query_duration_seconds');
     expect(count(duration, { operation: 'query' })).toBe(1);
     expect(count(duration, { operation: 'transaction' })).toBe(1);
+  });
+});
+
+describe('registries', () => {
+  it('are per service: nothing lands on prom-client\'s global default registry', async () => {
+    const registry = createMetricsRegistry('memory');
+    createRpcMetrics(registry).server({ method: '/m', code: 'OK', durationMs: 1 });
+    createDatabaseMetrics(registry, { poolStats: () => ({ total: 1, idle: 1, waiting: 0 }) })({ operation: 'query', durationMs: 1 });
+    createResilienceMetrics(registry);
+    await createHealth(systemClock, { metrics: registry }).readiness();
+    expect(await defaultRegistry.getMetricsAsJSON()).toEqual([]);
+    expect((await parseMetrics(await registry.metrics())).has('rpc_server_call_duration_seconds')).toBe(true);
   });
 });
 
