@@ -50,10 +50,12 @@ function renderOverall(snapshot) {
   const notServing = polled.filter((s) => s.status !== 'SERVING').map((s) => s.service);
   const { word, symbol } = statusOf(snapshot.status);
   overall.dataset.status = snapshot.status;
-  overall.textContent =
+  const text =
     notServing.length === 0
       ? `${symbol} ${word}: all ${polled.length} services are serving.`
       : `${symbol} ${word}: ${notServing.length} of ${polled.length} services not serving (${notServing.join(', ')}).`;
+  // A live region: screen readers announce changes, so write it only when it says something new.
+  if (overall.textContent !== text) overall.textContent = text;
 }
 
 function renderDependencies(dependencies) {

@@ -126,7 +126,8 @@ export function createSnapshotStream(options: SnapshotStreamOptions): SnapshotSt
       const forget = (): void => {
         clients.delete(client);
       };
-      req.once('close', forget);
+      // The response, not the request: a request's 'close' may come as soon as its (empty) body
+      // is read, while the response closes when the connection does.
       res.once('close', forget);
       res.once('error', forget);
       write(client, `retry: ${RETRY_MS}\n\n`);
