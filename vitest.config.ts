@@ -32,9 +32,11 @@ export default defineConfig({
           name,
           root,
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-          // The end-to-end suite runs last, on its own: it stops and restarts shared
-          // infrastructure (the Kafka broker), which other suites must not see.
+          // The end-to-end suite runs last, on its own, one file at a time: its files stop and
+          // restart shared infrastructure (Kafka, Redis) and SIGKILL services, which no other
+          // suite, and no other end-to-end file, must see.
           sequence: { groupOrder: name === '@jamey/e2e' ? 1 : 0 },
+          ...(name === '@jamey/e2e' ? { fileParallelism: false } : {}),
         },
       };
     }),
