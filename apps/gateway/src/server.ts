@@ -5,6 +5,7 @@ import type { Logger, Registry } from '@jamey/telemetry';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { createAllowedMethods } from './allowed-methods.js';
 import type { GatewayClients } from './clients.js';
+import { registerTraceResponse } from './trace-response.js';
 import { registerDownstreamContext } from './downstream.js';
 import { registerHttpMetrics } from './metrics.js';
 import { handleFrameworkError, registerProblemHandlers } from './problem.js';
@@ -74,6 +75,7 @@ export function buildGateway(deps: GatewayDeps) {
   app.addHook('onRoute', (route) => allowedMethods.add(route.method, route.url));
   registerProblemHandlers(app, { allowedMethods });
   registerDownstreamContext(app, { clock: deps.clock, timeoutMs: deps.downstreamTimeoutMs });
+  registerTraceResponse(app);
   if (deps.metrics) registerHttpMetrics(app, deps.metrics);
   // Before any route, so every route is limited (or marked exempt).
   if (deps.rateLimit) registerRateLimit(app, deps.rateLimit);

@@ -84,6 +84,8 @@ describeWithInfra(INFRA, 'one trace per request in a real Jaeger, six processes'
     });
     const json = (await response.json()) as Record<string, unknown>;
     expect(response.status, JSON.stringify(json)).toBe(201);
+    // The gateway names the request's trace in a W3C traceresponse header.
+    expect(response.headers.get('traceresponse')).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
     return json;
   };
 
