@@ -80,6 +80,7 @@ function repositoryTests(open: () => Promise<Database>): void {
   it('filters by type, source, subject and a half-open time range, oldest first after a sequence', async () => {
     const repo = createPgAuditRepository(db);
     await db.query('DELETE FROM audit_records');
+    await db.query('DELETE FROM merkle_nodes');
     const put = (o: Partial<AuditEntry>) => db.transaction((tx) => repo.append(tx, entry(o), new Date(t0)));
     const a = await put({ type: 'soul.emotion_changed', source: 'soul', subject: 's1', eventTime: new Date(t0 + 1000) });
     const b = await put({ type: 'soul.emotion_changed', source: 'soul', subject: 's2', eventTime: new Date(t0 + 2000) });

@@ -1,6 +1,9 @@
 import type { Queryable } from '@jamey/data';
+import type { MerkleStore } from '../../domain/verifiable-log.js';
 import type { AuditRepository } from '../../domain/audit-log.js';
 import type { AuditRecord } from '../../domain/audit-record.js';
+import { leafEntry, type LeafRecord } from '../../domain/leaf-entry.js';
+import { completedParents, leafHash, nodeHash, nodeKey, type NodeId } from '../../domain/merkle.js';
 
 interface AuditRow {
   sequence: string | number;
@@ -35,6 +38,40 @@ function toRecord(row: AuditRow): AuditRecord {
 const COLUMNS = 'sequence, event_id, type, source, subject, event_time, record_time, traceparent, data_schema, data_json, topic';
 
 /**
+ * Writes the Merkle leaf of the record just appended as leaf `index`, and every parent node it
+ * completes, inside the append's transaction. The left children come from earlier appends.
+ */
+async function appendNodes(tx: Queryable, index: number, leaf: Buffer, signal?: AbortSignal): Promise<void> {
+  const parents = completedParents(index);
+  const hashes = new Map<string, Buffer>([[nodeKey({ level: 0, index }), leaf]]);
+  if (parents.length > 0) {
+    const { rows } = await tx.query<{ level: number; index: string | number; hash: Buffer }>(
+      `SELECT level, index, hash FROM merkle_nodes
+       WHERE (level, index) IN (SELECT * FROM unnest($1::smallint[], $2::bigint[]))`,
+      [parents.map((p) => p.left.level), parents.map((p) => p.left.index)],
+      signal,
+    );
+    for (const row of rows) hashes.set(nodeKey({ level: Number(row.level), index: Number(row.index) }), Buffer.from(row.hash));
+  }
+  const lookup = (node: NodeId): Buffer => {
+    const hash = hashes.get(nodeKey(node));
+    if (!hash) throw new Error(`audit Merkle node (${node.level}, ${node.index}) is missing: the stored tree is incomplete`);
+    return hash;
+  };
+  const written: NodeId[] = [{ level: 0, index }];
+  for (const { node, left, right } of parents) {
+    hashes.set(nodeKey(node), nodeHash(lookup(left), lookup(right)));
+    written.push(node);
+  }
+  await tx.query(
+    `INSERT INTO merkle_nodes (level, index, hash)
+     SELECT level, index, decode(hash, 'hex') FROM unnest($1::smallint[], $2::bigint[], $3::text[]) AS n(level, index, hash)`,
+    [written.map((n) => n.level), written.map((n) => n.index), written.map((n) => lookup(n).toString('hex'))],
+    signal,
+  );
+}
+
+/**
  * Serializes appends so that sequences are dense and follow commit order. Held until the
  * consumer's transaction ends. The key is an arbitrary constant owned by this table.
  */
@@ -47,12 +84,12 @@ export function createPgAuditRepository(db: Queryable): AuditRepository {
       // A separate statement, so the INSERT below takes its snapshot after the lock is ours and
       // sees every record committed before (READ COMMITTED).
       await tx.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK_KEY], signal);
-      const { rows } = await tx.query<AuditRow>(
+      const { rows } = await tx.query<AuditRow & { envelope: Buffer }>(
         `INSERT INTO audit_records (sequence, event_id, type, source, subject, event_time, record_time,
                                     traceparent, data_schema, data_json, envelope, topic)
          SELECT COALESCE(MAX(sequence), 0) + 1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM audit_records
          ON CONFLICT (event_id) DO NOTHING
-         RETURNING ${COLUMNS}`,
+         RETURNING ${COLUMNS}, envelope`,
         [
           entry.eventId,
           entry.type,
@@ -68,7 +105,11 @@ export function createPgAuditRepository(db: Queryable): AuditRepository {
         ],
         signal,
       );
-      return rows[0] ? toRecord(rows[0]) : undefined;
+      const row = rows[0];
+      if (!row) return undefined;
+      const record = toRecord(row);
+      await appendNodes(tx, record.sequence - 1, leafHash(leafEntry({ ...record, envelope: row.envelope })), signal);
+      return record;
     },
 
     async query(filter, after, limit, signal) {
@@ -94,6 +135,52 @@ export function createPgAuditRepository(db: Queryable): AuditRepository {
         signal,
       );
       return rows.map(toRecord);
+    },
+  };
+}
+
+/** The audit log's stored Merkle tree (table `merkle_nodes`) and the records it covers. */
+export function createPgMerkleStore(db: Queryable): MerkleStore {
+  const toLeafRecord = (row: AuditRow & { envelope: Uint8Array }): LeafRecord => ({ ...toRecord(row), envelope: Buffer.from(row.envelope) });
+  return {
+    async treeSize(signal) {
+      const { rows } = await db.query<{ size: string | number }>(
+        'SELECT COALESCE(MAX(index) + 1, 0) AS size FROM merkle_nodes WHERE level = 0',
+        [],
+        signal,
+      );
+      return Number(rows[0]?.size ?? 0);
+    },
+
+    async nodes(nodes, signal) {
+      const hashes = new Map<string, Buffer>();
+      if (nodes.length === 0) return hashes;
+      const { rows } = await db.query<{ level: number; index: string | number; hash: Uint8Array }>(
+        `SELECT level, index, hash FROM merkle_nodes
+         WHERE (level, index) IN (SELECT * FROM unnest($1::smallint[], $2::bigint[]))`,
+        [nodes.map((n) => n.level), nodes.map((n) => n.index)],
+        signal,
+      );
+      for (const row of rows) hashes.set(nodeKey({ level: Number(row.level), index: Number(row.index) }), Buffer.from(row.hash));
+      return hashes;
+    },
+
+    async leafRecords(after, limit, signal) {
+      const { rows } = await db.query<AuditRow & { envelope: Uint8Array }>(
+        `SELECT ${COLUMNS}, envelope FROM audit_records WHERE sequence > $1 ORDER BY sequence LIMIT $2`,
+        [after, limit],
+        signal,
+      );
+      return rows.map(toLeafRecord);
+    },
+
+    async leafRecord(sequence, signal) {
+      const { rows } = await db.query<AuditRow & { envelope: Uint8Array }>(
+        `SELECT ${COLUMNS}, envelope FROM audit_records WHERE sequence = $1`,
+        [sequence],
+        signal,
+      );
+      return rows[0] ? toLeafRecord(rows[0]) : undefined;
     },
   };
 }
