@@ -11,11 +11,21 @@ describe('loadAuditConfig', () => {
     expect(loadAuditConfig({ KAFKA_BROKERS: 'a:1' }).replayFrom).toBeUndefined();
     expect(config.consumerGroup).toBe('audit');
     expect(loadAuditConfig({ KAFKA_BROKERS: 'a:1', AUDIT_CONSUMER_GROUP: 'audit-2' }).consumerGroup).toBe('audit-2');
+    expect(config).toMatchObject({ treeHeadIntervalMs: 10_000, logOrigin: 'jamey.io/audit', signingKeyFile: undefined });
+    expect(
+      loadAuditConfig({ KAFKA_BROKERS: 'a:1', AUDIT_TREE_HEAD_INTERVAL_MS: '250', AUDIT_LOG_ORIGIN: 'example.com/log', AUDIT_SIGNING_KEY_FILE: '/run/secrets/key.pem' }),
+    ).toMatchObject({ treeHeadIntervalMs: 250, logOrigin: 'example.com/log', signingKeyFile: '/run/secrets/key.pem' });
   });
 
   it('lists every problem at once', () => {
     try {
-      loadAuditConfig({ AUDIT_REPLAY_FROM: 'yesterday', AUDIT_PORT: 'x', AUDIT_CONSUMER_GROUP: 'no spaces' });
+      loadAuditConfig({
+        AUDIT_REPLAY_FROM: 'yesterday',
+        AUDIT_PORT: 'x',
+        AUDIT_CONSUMER_GROUP: 'no spaces',
+        AUDIT_TREE_HEAD_INTERVAL_MS: '0',
+        AUDIT_LOG_ORIGIN: 'has space',
+      });
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
@@ -24,6 +34,8 @@ describe('loadAuditConfig', () => {
       expect(problems).toMatch(/AUDIT_REPLAY_FROM: must be an ISO 8601 time/);
       expect(problems).toMatch(/AUDIT_PORT/);
       expect(problems).toMatch(/AUDIT_CONSUMER_GROUP/);
+      expect(problems).toMatch(/AUDIT_TREE_HEAD_INTERVAL_MS/);
+      expect(problems).toMatch(/AUDIT_LOG_ORIGIN/);
     }
   });
 });

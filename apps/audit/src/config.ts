@@ -1,4 +1,4 @@
-import { loadConfig, z, type Env } from '@jamey/config';
+import { loadConfig, millis, z, type Env } from '@jamey/config';
 import { kafkaEnvShape, serviceEnvShape, toServiceSettings, type ServiceSettings } from '@jamey/service';
 
 /** The audit service's configuration. */
@@ -13,6 +13,16 @@ export interface AuditConfig {
   readonly replayFrom: Date | undefined;
   /** `AUDIT_CONSUMER_GROUP`: the Kafka consumer group, default `audit`. */
   readonly consumerGroup: string;
+  /** `AUDIT_TREE_HEAD_INTERVAL_MS`: how often a tree head is signed (when the log grew), default 10 s. */
+  readonly treeHeadIntervalMs: number;
+  /** `AUDIT_LOG_ORIGIN`: the log's origin line in checkpoints and its key name, default `jamey.io/audit`. */
+  readonly logOrigin: string;
+  /**
+   * `AUDIT_SIGNING_KEY_FILE`: the Ed25519 PKCS#8 PEM file the tree heads are signed with. The
+   * key itself (`AUDIT_SIGNING_KEY`) is deliberately not part of the configuration object, so
+   * logging the configuration can never print it; `main.ts` reads it from the environment.
+   */
+  readonly signingKeyFile: string | undefined;
 }
 
 const schema = z.object({
@@ -25,6 +35,12 @@ const schema = z.object({
   AUDIT_REPLAY_FROM: z.iso
     .datetime({ offset: true, error: 'must be an ISO 8601 time such as 2026-01-01T00:00:00Z' })
     .optional(),
+  AUDIT_TREE_HEAD_INTERVAL_MS: millis(10_000),
+  AUDIT_LOG_ORIGIN: z
+    .string()
+    .regex(/^[^\s+]{1,200}$/, 'must be 1..200 characters without spaces or "+"')
+    .default('jamey.io/audit'),
+  AUDIT_SIGNING_KEY_FILE: z.string().optional(),
 });
 
 /** Reads, validates and freezes the audit service's configuration. @throws ConfigError */
@@ -36,5 +52,8 @@ export function loadAuditConfig(env: Env): AuditConfig {
     // Converted here, not in the schema: loadConfig deep-freezes its result, which a Date does not survive.
     consumerGroup: parsed.AUDIT_CONSUMER_GROUP,
     replayFrom: parsed.AUDIT_REPLAY_FROM === undefined ? undefined : new Date(parsed.AUDIT_REPLAY_FROM),
+    treeHeadIntervalMs: parsed.AUDIT_TREE_HEAD_INTERVAL_MS,
+    logOrigin: parsed.AUDIT_LOG_ORIGIN,
+    signingKeyFile: parsed.AUDIT_SIGNING_KEY_FILE?.trim() || undefined,
   });
 }

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +26,7 @@ import type { RunningService } from '@jamey/service';
 import { createLogger } from '@jamey/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAuditService } from './service.js';
+import { loadAuditSigningKey, type AuditSigningKey } from './signing-key.js';
 
 const logger = createLogger({ service: 'audit-test', level: 'silent' });
 const t0 = Date.UTC(2026, 0, 1);
@@ -55,6 +57,7 @@ function auditServiceTests(setup: () => Promise<Infra>): void {
   };
   const published: common.EventEnvelope[] = [];
 
+  let signingKey: AuditSigningKey;
   const start = async (replayFrom?: Date): Promise<void> => {
     running = await startAuditService({
       settings: { name: 'audit', host: '127.0.0.1', port: 0, adminPort: 0, databaseUrl: infra.databaseUrl, databasePoolSize: 4, logLevel: 'silent', shutdownGraceMs: 1000 },
@@ -62,6 +65,8 @@ function auditServiceTests(setup: () => Promise<Infra>): void {
       logger,
       replayFrom,
       onEvent: (observation) => observed.push(observation),
+      // The tree-head worker runs through every test below, restarts included.
+      treeHeads: { key: signingKey, origin: 'jamey.io/audit-test', intervalMs: 50 },
     });
     client?.close();
     client = createRpcClient(pb.AuditServiceService, { dependency: 'audit', address: `127.0.0.1:${running.port}`, clock: systemClock });
@@ -101,6 +106,7 @@ function auditServiceTests(setup: () => Promise<Infra>): void {
 
   beforeAll(async () => {
     infra = await setup();
+    signingKey = await loadAuditSigningKey({ pem: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() }, 'jamey.io/audit-test');
     producerDb = await openDatabase({ url: 'pglite://memory' });
     await migrate(producerDb, { dir: eventsMigrationsDir, table: eventsMigrationsTable });
     await infra.transport.ensureTopics([DLQ]);

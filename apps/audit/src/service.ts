@@ -1,11 +1,15 @@
 import { combineObservers, type EventsObserver } from '@jamey/events';
 import { audit as pb } from '@jamey/proto';
-import { createServiceKit, startServiceKit, type RunningService, type ServiceKitOptions } from '@jamey/service';
+import { createServiceKit, startServiceKit, type RunningService, type ServiceKitOptions, type Worker } from '@jamey/service';
 import { GRPC_SERVICES } from '@jamey/topology';
 import { createAuditConsumer } from './adapters/events/audit-consumer.js';
 import { createAuditHandlers } from './adapters/grpc/audit-handlers.js';
-import { createPgAuditRepository } from './adapters/pg/audit-repository.js';
+import { createPgAuditRepository, createPgMerkleStore } from './adapters/pg/audit-repository.js';
+import { createPgTreeHeadStore } from './adapters/pg/tree-head-store.js';
 import { createAuditLog } from './domain/audit-log.js';
+import { createTreeHeadSigner, createTreeHeadWorker } from './domain/tree-heads.js';
+import { createVerifiableLog } from './domain/verifiable-log.js';
+import type { AuditSigningKey } from './signing-key.js';
 import { auditMigrationsDir } from './migrations.js';
 
 export { auditMigrationsDir };
@@ -18,11 +22,16 @@ export interface AuditServiceOptions extends Omit<ServiceKitOptions, 'migrations
   readonly consumerGroup?: string | undefined;
   /** Told what the consumer does (consumed, duplicate, dead-lettered …), for metrics and tests. */
   readonly onEvent?: EventsObserver | undefined;
+  /**
+   * Signs tree heads of the verifiable log every `intervalMs` (when it grew) with `key` (see
+   * `loadAuditSigningKey`). Absent: no tree heads are signed (the Merkle tree is still kept).
+   */
+  readonly treeHeads?: { readonly key: AuditSigningKey; readonly origin: string; readonly intervalMs: number } | undefined;
 }
 
 /** Builds the audit service on a kit and starts it. Used by `main.ts` and the embedded host. */
 export async function startAuditService(options: AuditServiceOptions): Promise<RunningService> {
-  const { replayFrom, onEvent, consumerGroup, ...kitOptions } = options;
+  const { replayFrom, onEvent, consumerGroup, treeHeads, ...kitOptions } = options;
   const kit = await createServiceKit({ ...kitOptions, migrationsDir: auditMigrationsDir });
   const log = createAuditLog({ repository: createPgAuditRepository(kit.db), clock: kit.clock });
   kit.rpc.addService(GRPC_SERVICES.audit, pb.AuditServiceService, createAuditHandlers(log));
@@ -36,5 +45,25 @@ export async function startAuditService(options: AuditServiceOptions): Promise<R
     onEvent: combineObservers(kit.eventsObserver, onEvent),
     groupId: consumerGroup,
   });
-  return startServiceKit(kit, [consumer]);
+  const workers: Worker[] = [consumer];
+  if (treeHeads) {
+    // The verifier key is public: logged so operators can hand it to whoever verifies the log.
+    kit.logger.info({ verifierKey: treeHeads.key.verifierKey, origin: treeHeads.origin }, 'audit log verifier key');
+    const signer = createTreeHeadSigner({
+      log: createVerifiableLog(createPgMerkleStore(kit.db)),
+      store: createPgTreeHeadStore(kit.db),
+      origin: treeHeads.origin,
+      privateKey: treeHeads.key.privateKey,
+      clock: kit.clock,
+    });
+    workers.push(
+      createTreeHeadWorker({
+        signer,
+        intervalMs: treeHeads.intervalMs,
+        onError: (error) => kit.logger.warn({ err: error }, 'signing the audit tree head failed; retrying at the next interval'),
+        onSigned: (head) => kit.logger.debug({ size: head.size }, 'audit tree head signed'),
+      }),
+    );
+  }
+  return startServiceKit(kit, workers);
 }
