@@ -71,6 +71,18 @@ describe('deadlines', () => {
     expect(deadline).toBeGreaterThanOrEqual(before + timeoutMs - 2);
   });
 
+  it('passes x-jamey-canary: always on to the downstream call, so the mesh routes it to the canary', async () => {
+    const gateway = gatewayWith(5000);
+    await gateway.app.inject({ method: 'GET', url: `/v1/memories/${MEMORY_ID}`, headers: { 'x-jamey-canary': 'Always' } });
+    expect(fakes.calls.find((c) => c.service === 'memory')?.metadata['x-jamey-canary']).toBe('always');
+    fakes.reset();
+    // Any other value routes nowhere in the mesh, so it is not passed on.
+    await gateway.app.inject({ method: 'GET', url: `/v1/memories/${MEMORY_ID}`, headers: { 'x-jamey-canary': 'sometimes' } });
+    const call = fakes.calls.find((c) => c.service === 'memory');
+    expect(call).toBeDefined();
+    expect(call?.metadata['x-jamey-canary']).toBeUndefined();
+  });
+
   it('a downstream slower than the budget → 504 deadline-exceeded naming it', async () => {
     const gateway = gatewayWith(200);
     const hanging = hangingHandler();

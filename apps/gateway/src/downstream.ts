@@ -6,11 +6,24 @@ declare module 'fastify' {
   interface FastifyRequest {
     /**
      * Options for every gRPC call made on behalf of this request: the deadline (request start
-     * plus the downstream budget, never refreshed) and a signal that aborts when the client
-     * goes away before the response is written.
+     * plus the downstream budget, never refreshed), a signal that aborts when the client
+     * goes away before the response is written, and the `x-jamey-canary` routing header.
      */
     downstream: RpcCallOptions;
   }
+}
+
+/**
+ * The header that routes a request to the canary subsets (helm/jamey's VirtualServices match
+ * `x-jamey-canary: always`). The gateway passes it on as gRPC metadata, so the request's calls
+ * reach the canaries too.
+ */
+export const CANARY_HEADER = 'x-jamey-canary';
+
+/** The value forwarded for `x-jamey-canary`: only `always`, the one the mesh routes on. */
+function canaryRouting(value: string | string[] | undefined): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return first?.trim().toLowerCase() === 'always' ? 'always' : undefined;
 }
 
 /** Options for {@link registerDownstreamContext}. */
@@ -36,6 +49,11 @@ export function registerDownstreamContext(app: FastifyInstance, options: Downstr
       if (!response.writableEnded) controller.abort(new Error('client disconnected'));
     };
     response.once('close', onClose);
-    request.downstream = { deadline: options.clock.now() + options.timeoutMs, signal: controller.signal };
+    const canary = canaryRouting(request.headers[CANARY_HEADER]);
+    request.downstream = {
+      deadline: options.clock.now() + options.timeoutMs,
+      signal: controller.signal,
+      ...(canary !== undefined ? { metadata: { [CANARY_HEADER]: canary } } : {}),
+    };
   });
 }
