@@ -25,6 +25,7 @@ import { createRpcClient, type PromiseClient } from '@jamey/rpc';
 import type { RunningService } from '@jamey/service';
 import { createLogger } from '@jamey/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyBundle } from '../verifier/verify-audit.mjs';
 import { startAuditService } from './service.js';
 import { loadAuditSigningKey, type AuditSigningKey } from './signing-key.js';
 
@@ -219,6 +220,39 @@ function auditServiceTests(setup: () => Promise<Infra>): void {
     expect(inverted.code).toBe('INVALID_ARGUMENT');
     const negative = await errorOf(query({ page: { pageSize: -1, pageToken: '' } }));
     expect([negative.code, negative.details.field]).toEqual(['INVALID_ARGUMENT', 'page_size']);
+  });
+
+  it('serves signed checkpoints and proofs the independent verifier accepts, verifies the log, and rejects bad sizes', async () => {
+    const size = (await all()).length;
+    expect(size).toBeGreaterThan(3);
+    await waitFor(async () => (await client.getCheckpoint({ treeSize: 0 }).catch(() => undefined))?.treeSize === size, {
+      message: `a signed tree head of size ${size}`,
+    });
+    const info = await client.getLogInfo({});
+    expect(info).toEqual({ verifierKey: signingKey.verifierKey, origin: 'jamey.io/audit-test' });
+    const { checkpoint } = await client.getCheckpoint({ treeSize: 0 });
+    const b64 = (p: { proof: Buffer[]; entry?: Buffer }) => ({ ...p, ...(p.entry ? { entry: p.entry.toString('base64') } : {}), proof: p.proof.map((h) => h.toString('base64')) });
+    const inclusions = [
+      b64(await client.getInclusionProof({ leaf: { $case: 'sequence', value: 1 }, treeSize: 0 })),
+      b64(await client.getInclusionProof({ leaf: { $case: 'leafIndex', value: size - 1 }, treeSize: size })),
+    ];
+    // An older head: earlier tests grew the log while the worker signed every 50 ms.
+    let fromSize = 1;
+    while (fromSize < size && !(await client.getCheckpoint({ treeSize: fromSize }).catch(() => undefined))) fromSize += 1;
+    expect(fromSize).toBeLessThan(size);
+    const previous = (await client.getCheckpoint({ treeSize: fromSize })).checkpoint;
+    const consistency = b64(await client.getConsistencyProof({ fromSize, toSize: 0 }));
+    expect(consistency).toMatchObject({ fromSize, toSize: size });
+    expect(verifyBundle({ key: info.verifierKey, checkpoint, inclusions: inclusions as never, previous, consistency: consistency as never })).toHaveLength(4);
+    expect(await client.verifyLog({})).toEqual({ ok: true, treeSize: size, checkedTreeSize: size, badIndex: 0, problem: '', detail: '' });
+
+    const beyond = await errorOf(client.getInclusionProof({ leaf: { $case: 'leafIndex', value: size }, treeSize: size }));
+    expect([beyond.code, beyond.details.field]).toEqual(['INVALID_ARGUMENT', 'leaf_index']);
+    const tooBig = await errorOf(client.getConsistencyProof({ fromSize: 1, toSize: size + 1 }));
+    expect([tooBig.code, tooBig.details.field]).toEqual(['INVALID_ARGUMENT', 'to_size']);
+    const inverted = await errorOf(client.getConsistencyProof({ fromSize: 3, toSize: 2 }));
+    expect([inverted.code, inverted.details.field]).toEqual(['INVALID_ARGUMENT', 'from_size']);
+    expect((await errorOf(client.getCheckpoint({ treeSize: size + 5 }))).code).toBe('NOT_FOUND');
   });
 
   // A Kafka consumer group rejoining after a seek takes a while (about 15 s on the dev broker).

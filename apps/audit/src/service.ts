@@ -4,6 +4,7 @@ import { createServiceKit, startServiceKit, type RunningService, type ServiceKit
 import { GRPC_SERVICES } from '@jamey/topology';
 import { createAuditConsumer } from './adapters/events/audit-consumer.js';
 import { createAuditHandlers } from './adapters/grpc/audit-handlers.js';
+import { createLogHandlers } from './adapters/grpc/log-handlers.js';
 import { createPgAuditRepository, createPgMerkleStore } from './adapters/pg/audit-repository.js';
 import { createPgTreeHeadStore } from './adapters/pg/tree-head-store.js';
 import { createAuditLog } from './domain/audit-log.js';
@@ -34,7 +35,13 @@ export async function startAuditService(options: AuditServiceOptions): Promise<R
   const { replayFrom, onEvent, consumerGroup, treeHeads, ...kitOptions } = options;
   const kit = await createServiceKit({ ...kitOptions, migrationsDir: auditMigrationsDir });
   const log = createAuditLog({ repository: createPgAuditRepository(kit.db), clock: kit.clock });
-  kit.rpc.addService(GRPC_SERVICES.audit, pb.AuditServiceService, createAuditHandlers(log));
+  const verifiable = createVerifiableLog(createPgMerkleStore(kit.db));
+  const heads = createPgTreeHeadStore(kit.db);
+  const info = treeHeads ? { verifierKey: treeHeads.key.verifierKey, origin: treeHeads.origin } : undefined;
+  kit.rpc.addService(GRPC_SERVICES.audit, pb.AuditServiceService, {
+    ...createAuditHandlers(log),
+    ...createLogHandlers({ log: verifiable, heads, info }),
+  });
   const consumer = createAuditConsumer({
     db: kit.db,
     transport: kit.transport,
@@ -50,8 +57,8 @@ export async function startAuditService(options: AuditServiceOptions): Promise<R
     // The verifier key is public: logged so operators can hand it to whoever verifies the log.
     kit.logger.info({ verifierKey: treeHeads.key.verifierKey, origin: treeHeads.origin }, 'audit log verifier key');
     const signer = createTreeHeadSigner({
-      log: createVerifiableLog(createPgMerkleStore(kit.db)),
-      store: createPgTreeHeadStore(kit.db),
+      log: verifiable,
+      store: heads,
       origin: treeHeads.origin,
       privateKey: treeHeads.key.privateKey,
       clock: kit.clock,

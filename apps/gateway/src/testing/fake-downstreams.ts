@@ -47,6 +47,10 @@ export interface FakeDownstreams {
 const FIXED_TIME = new Date('2026-01-02T03:04:05.678Z');
 
 /** A memory as a fake would return it. */
+function notFaked(): never {
+  throw new Error('not faked');
+}
+
 export function sampleMemory(overrides: Partial<memory.Memory> = {}): memory.Memory {
   return {
     id: '0190a0b0-c0d0-7e00-8f00-000000000001',
@@ -181,6 +185,12 @@ function defaultHandlers(clock: Clock): FakeHandlers {
           page: { nextPageToken: 'next-1' },
         };
       },
+      // The verifiable-log methods have no gateway routes yet; the real service's tests cover them.
+      getLogInfo: notFaked,
+      getCheckpoint: notFaked,
+      getInclusionProof: notFaked,
+      getConsistencyProof: notFaked,
+      verifyLog: notFaked,
     },
     telemetry: {
       async getSystemHealth() {

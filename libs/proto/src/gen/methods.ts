@@ -5,7 +5,12 @@ export type Idempotency = 'IDEMPOTENCY_UNKNOWN' | 'NO_SIDE_EFFECTS' | 'IDEMPOTEN
 
 /** Every Jamey RPC by its full path. */
 export const METHODS = {
+  '/jamey.audit.v1.AuditService/GetCheckpoint': { service: 'jamey.audit.v1.AuditService', method: 'GetCheckpoint', idempotency: 'NO_SIDE_EFFECTS' },
+  '/jamey.audit.v1.AuditService/GetConsistencyProof': { service: 'jamey.audit.v1.AuditService', method: 'GetConsistencyProof', idempotency: 'NO_SIDE_EFFECTS' },
+  '/jamey.audit.v1.AuditService/GetInclusionProof': { service: 'jamey.audit.v1.AuditService', method: 'GetInclusionProof', idempotency: 'NO_SIDE_EFFECTS' },
+  '/jamey.audit.v1.AuditService/GetLogInfo': { service: 'jamey.audit.v1.AuditService', method: 'GetLogInfo', idempotency: 'NO_SIDE_EFFECTS' },
   '/jamey.audit.v1.AuditService/QueryRecords': { service: 'jamey.audit.v1.AuditService', method: 'QueryRecords', idempotency: 'NO_SIDE_EFFECTS' },
+  '/jamey.audit.v1.AuditService/VerifyLog': { service: 'jamey.audit.v1.AuditService', method: 'VerifyLog', idempotency: 'NO_SIDE_EFFECTS' },
   '/jamey.consciousness.v1.ConsciousnessService/GetState': { service: 'jamey.consciousness.v1.ConsciousnessService', method: 'GetState', idempotency: 'NO_SIDE_EFFECTS' },
   '/jamey.consciousness.v1.ConsciousnessService/Perceive': { service: 'jamey.consciousness.v1.ConsciousnessService', method: 'Perceive', idempotency: 'IDEMPOTENCY_UNKNOWN' },
   '/jamey.memory.v1.MemoryService/DeleteMemory': { service: 'jamey.memory.v1.MemoryService', method: 'DeleteMemory', idempotency: 'IDEMPOTENT' },

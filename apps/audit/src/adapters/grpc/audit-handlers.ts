@@ -20,8 +20,8 @@ export function toProtoRecord(record: AuditRecord): pb.AuditRecord {
   };
 }
 
-/** gRPC handlers of `jamey.audit.v1.AuditService`. */
-export function createAuditHandlers(log: AuditLog): ServiceHandlers<pb.AuditServiceServer> {
+/** gRPC handlers of `jamey.audit.v1.AuditService`'s records methods (the log's are in log-handlers.ts). */
+export function createAuditHandlers(log: AuditLog): Pick<ServiceHandlers<pb.AuditServiceServer>, 'queryRecords'> {
   return {
     async queryRecords(request, { signal }) {
       const page = await log.query(

@@ -60,6 +60,73 @@ export interface QueryRecordsResponse {
   page?: PageResponse | undefined;
 }
 
+export interface GetLogInfoRequest {
+}
+
+export interface GetLogInfoResponse {
+  /** `<origin>+<key id>+<base64 key>`: what `verify-audit.mjs --key` takes. */
+  verifierKey: string;
+  origin: string;
+}
+
+export interface GetCheckpointRequest {
+  /** 0 means the latest signed tree head. */
+  treeSize: number;
+}
+
+export interface GetCheckpointResponse {
+  /** The signed note, exactly as signed. */
+  checkpoint: string;
+  treeSize: number;
+  rootHash: Buffer;
+}
+
+export interface GetInclusionProofRequest {
+  leaf?:
+    | //
+    /** The record's sequence (leaf index + 1). */
+    { $case: "sequence"; value: number }
+    | { $case: "leafIndex"; value: number }
+    | undefined;
+  /** The tree size the proof is for; 0 means the latest signed tree head's size. */
+  treeSize: number;
+}
+
+export interface GetInclusionProofResponse {
+  leafIndex: number;
+  treeSize: number;
+  /** The leaf entry bytes (see apps/audit/README.md, "Leaf entry encoding"). */
+  entry: Buffer;
+  proof: Buffer[];
+}
+
+export interface GetConsistencyProofRequest {
+  fromSize: number;
+  /** 0 means the latest signed tree head's size. */
+  toSize: number;
+}
+
+export interface GetConsistencyProofResponse {
+  fromSize: number;
+  toSize: number;
+  proof: Buffer[];
+}
+
+export interface VerifyLogRequest {
+}
+
+export interface VerifyLogResponse {
+  ok: boolean;
+  treeSize: number;
+  /** The size of the signed tree head checked against (0 when none is signed yet). */
+  checkedTreeSize: number;
+  /** When not ok: the first bad leaf index, and why. */
+  badIndex: number;
+  /** changed | missing | reordered | node | root */
+  problem: string;
+  detail: string;
+}
+
 function createBaseAuditRecord(): AuditRecord {
   return {
     sequence: 0,
@@ -567,6 +634,996 @@ export const QueryRecordsResponse: MessageFns<QueryRecordsResponse> = {
   },
 };
 
+function createBaseGetLogInfoRequest(): GetLogInfoRequest {
+  return {};
+}
+
+export const GetLogInfoRequest: MessageFns<GetLogInfoRequest> = {
+  encode(_: GetLogInfoRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetLogInfoRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetLogInfoRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetLogInfoRequest {
+    return {};
+  },
+
+  toJSON(_: GetLogInfoRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetLogInfoRequest>): GetLogInfoRequest {
+    return GetLogInfoRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<GetLogInfoRequest>): GetLogInfoRequest {
+    const message = createBaseGetLogInfoRequest();
+    return message;
+  },
+};
+
+function createBaseGetLogInfoResponse(): GetLogInfoResponse {
+  return { verifierKey: "", origin: "" };
+}
+
+export const GetLogInfoResponse: MessageFns<GetLogInfoResponse> = {
+  encode(message: GetLogInfoResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.verifierKey !== "") {
+      writer.uint32(10).string(message.verifierKey);
+    }
+    if (message.origin !== "") {
+      writer.uint32(18).string(message.origin);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetLogInfoResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetLogInfoResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.verifierKey = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.origin = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetLogInfoResponse {
+    return {
+      verifierKey: isSet(object.verifierKey)
+        ? globalThis.String(object.verifierKey)
+        : isSet(object.verifier_key)
+        ? globalThis.String(object.verifier_key)
+        : "",
+      origin: isSet(object.origin) ? globalThis.String(object.origin) : "",
+    };
+  },
+
+  toJSON(message: GetLogInfoResponse): unknown {
+    const obj: any = {};
+    if (message.verifierKey !== "") {
+      obj.verifierKey = message.verifierKey;
+    }
+    if (message.origin !== "") {
+      obj.origin = message.origin;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetLogInfoResponse>): GetLogInfoResponse {
+    return GetLogInfoResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetLogInfoResponse>): GetLogInfoResponse {
+    const message = createBaseGetLogInfoResponse();
+    message.verifierKey = object.verifierKey ?? "";
+    message.origin = object.origin ?? "";
+    return message;
+  },
+};
+
+function createBaseGetCheckpointRequest(): GetCheckpointRequest {
+  return { treeSize: 0 };
+}
+
+export const GetCheckpointRequest: MessageFns<GetCheckpointRequest> = {
+  encode(message: GetCheckpointRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.treeSize !== 0) {
+      writer.uint32(8).int64(message.treeSize);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCheckpointRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCheckpointRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.treeSize = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCheckpointRequest {
+    return {
+      treeSize: isSet(object.treeSize)
+        ? globalThis.Number(object.treeSize)
+        : isSet(object.tree_size)
+        ? globalThis.Number(object.tree_size)
+        : 0,
+    };
+  },
+
+  toJSON(message: GetCheckpointRequest): unknown {
+    const obj: any = {};
+    if (message.treeSize !== 0) {
+      obj.treeSize = Math.round(message.treeSize);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetCheckpointRequest>): GetCheckpointRequest {
+    return GetCheckpointRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetCheckpointRequest>): GetCheckpointRequest {
+    const message = createBaseGetCheckpointRequest();
+    message.treeSize = object.treeSize ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetCheckpointResponse(): GetCheckpointResponse {
+  return { checkpoint: "", treeSize: 0, rootHash: Buffer.alloc(0) };
+}
+
+export const GetCheckpointResponse: MessageFns<GetCheckpointResponse> = {
+  encode(message: GetCheckpointResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.checkpoint !== "") {
+      writer.uint32(10).string(message.checkpoint);
+    }
+    if (message.treeSize !== 0) {
+      writer.uint32(16).int64(message.treeSize);
+    }
+    if (message.rootHash.length !== 0) {
+      writer.uint32(26).bytes(message.rootHash);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCheckpointResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCheckpointResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.checkpoint = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.treeSize = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.rootHash = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCheckpointResponse {
+    return {
+      checkpoint: isSet(object.checkpoint) ? globalThis.String(object.checkpoint) : "",
+      treeSize: isSet(object.treeSize)
+        ? globalThis.Number(object.treeSize)
+        : isSet(object.tree_size)
+        ? globalThis.Number(object.tree_size)
+        : 0,
+      rootHash: isSet(object.rootHash)
+        ? Buffer.from(bytesFromBase64(object.rootHash))
+        : isSet(object.root_hash)
+        ? Buffer.from(bytesFromBase64(object.root_hash))
+        : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: GetCheckpointResponse): unknown {
+    const obj: any = {};
+    if (message.checkpoint !== "") {
+      obj.checkpoint = message.checkpoint;
+    }
+    if (message.treeSize !== 0) {
+      obj.treeSize = Math.round(message.treeSize);
+    }
+    if (message.rootHash.length !== 0) {
+      obj.rootHash = base64FromBytes(message.rootHash);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetCheckpointResponse>): GetCheckpointResponse {
+    return GetCheckpointResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetCheckpointResponse>): GetCheckpointResponse {
+    const message = createBaseGetCheckpointResponse();
+    message.checkpoint = object.checkpoint ?? "";
+    message.treeSize = object.treeSize ?? 0;
+    message.rootHash = object.rootHash ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseGetInclusionProofRequest(): GetInclusionProofRequest {
+  return { leaf: undefined, treeSize: 0 };
+}
+
+export const GetInclusionProofRequest: MessageFns<GetInclusionProofRequest> = {
+  encode(message: GetInclusionProofRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.leaf?.$case) {
+      case "sequence":
+        writer.uint32(8).int64(message.leaf.value);
+        break;
+      case "leafIndex":
+        writer.uint32(16).int64(message.leaf.value);
+        break;
+    }
+    if (message.treeSize !== 0) {
+      writer.uint32(24).int64(message.treeSize);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetInclusionProofRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetInclusionProofRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.leaf = { $case: "sequence", value: longToNumber(reader.int64()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.leaf = { $case: "leafIndex", value: longToNumber(reader.int64()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.treeSize = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetInclusionProofRequest {
+    return {
+      leaf: isSet(object.sequence)
+        ? { $case: "sequence", value: globalThis.Number(object.sequence) }
+        : isSet(object.leafIndex)
+        ? { $case: "leafIndex", value: globalThis.Number(object.leafIndex) }
+        : isSet(object.leaf_index)
+        ? { $case: "leafIndex", value: globalThis.Number(object.leaf_index) }
+        : undefined,
+      treeSize: isSet(object.treeSize)
+        ? globalThis.Number(object.treeSize)
+        : isSet(object.tree_size)
+        ? globalThis.Number(object.tree_size)
+        : 0,
+    };
+  },
+
+  toJSON(message: GetInclusionProofRequest): unknown {
+    const obj: any = {};
+    if (message.leaf?.$case === "sequence") {
+      obj.sequence = Math.round(message.leaf.value);
+    } else if (message.leaf?.$case === "leafIndex") {
+      obj.leafIndex = Math.round(message.leaf.value);
+    }
+    if (message.treeSize !== 0) {
+      obj.treeSize = Math.round(message.treeSize);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetInclusionProofRequest>): GetInclusionProofRequest {
+    return GetInclusionProofRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetInclusionProofRequest>): GetInclusionProofRequest {
+    const message = createBaseGetInclusionProofRequest();
+    switch (object.leaf?.$case) {
+      case "sequence": {
+        if (object.leaf?.value !== undefined && object.leaf?.value !== null) {
+          message.leaf = { $case: "sequence", value: object.leaf.value };
+        }
+        break;
+      }
+      case "leafIndex": {
+        if (object.leaf?.value !== undefined && object.leaf?.value !== null) {
+          message.leaf = { $case: "leafIndex", value: object.leaf.value };
+        }
+        break;
+      }
+    }
+    message.treeSize = object.treeSize ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetInclusionProofResponse(): GetInclusionProofResponse {
+  return { leafIndex: 0, treeSize: 0, entry: Buffer.alloc(0), proof: [] };
+}
+
+export const GetInclusionProofResponse: MessageFns<GetInclusionProofResponse> = {
+  encode(message: GetInclusionProofResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.leafIndex !== 0) {
+      writer.uint32(8).int64(message.leafIndex);
+    }
+    if (message.treeSize !== 0) {
+      writer.uint32(16).int64(message.treeSize);
+    }
+    if (message.entry.length !== 0) {
+      writer.uint32(26).bytes(message.entry);
+    }
+    for (const v of message.proof) {
+      writer.uint32(34).bytes(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetInclusionProofResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetInclusionProofResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.leafIndex = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.treeSize = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.entry = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.proof.push(Buffer.from(reader.bytes()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetInclusionProofResponse {
+    return {
+      leafIndex: isSet(object.leafIndex)
+        ? globalThis.Number(object.leafIndex)
+        : isSet(object.leaf_index)
+        ? globalThis.Number(object.leaf_index)
+        : 0,
+      treeSize: isSet(object.treeSize)
+        ? globalThis.Number(object.treeSize)
+        : isSet(object.tree_size)
+        ? globalThis.Number(object.tree_size)
+        : 0,
+      entry: isSet(object.entry) ? Buffer.from(bytesFromBase64(object.entry)) : Buffer.alloc(0),
+      proof: globalThis.Array.isArray(object?.proof)
+        ? object.proof.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        : [],
+    };
+  },
+
+  toJSON(message: GetInclusionProofResponse): unknown {
+    const obj: any = {};
+    if (message.leafIndex !== 0) {
+      obj.leafIndex = Math.round(message.leafIndex);
+    }
+    if (message.treeSize !== 0) {
+      obj.treeSize = Math.round(message.treeSize);
+    }
+    if (message.entry.length !== 0) {
+      obj.entry = base64FromBytes(message.entry);
+    }
+    if (message.proof?.length) {
+      obj.proof = message.proof.map((e) => base64FromBytes(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetInclusionProofResponse>): GetInclusionProofResponse {
+    return GetInclusionProofResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetInclusionProofResponse>): GetInclusionProofResponse {
+    const message = createBaseGetInclusionProofResponse();
+    message.leafIndex = object.leafIndex ?? 0;
+    message.treeSize = object.treeSize ?? 0;
+    message.entry = object.entry ?? Buffer.alloc(0);
+    message.proof = object.proof?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseGetConsistencyProofRequest(): GetConsistencyProofRequest {
+  return { fromSize: 0, toSize: 0 };
+}
+
+export const GetConsistencyProofRequest: MessageFns<GetConsistencyProofRequest> = {
+  encode(message: GetConsistencyProofRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.fromSize !== 0) {
+      writer.uint32(8).int64(message.fromSize);
+    }
+    if (message.toSize !== 0) {
+      writer.uint32(16).int64(message.toSize);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetConsistencyProofRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetConsistencyProofRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.fromSize = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.toSize = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetConsistencyProofRequest {
+    return {
+      fromSize: isSet(object.fromSize)
+        ? globalThis.Number(object.fromSize)
+        : isSet(object.from_size)
+        ? globalThis.Number(object.from_size)
+        : 0,
+      toSize: isSet(object.toSize)
+        ? globalThis.Number(object.toSize)
+        : isSet(object.to_size)
+        ? globalThis.Number(object.to_size)
+        : 0,
+    };
+  },
+
+  toJSON(message: GetConsistencyProofRequest): unknown {
+    const obj: any = {};
+    if (message.fromSize !== 0) {
+      obj.fromSize = Math.round(message.fromSize);
+    }
+    if (message.toSize !== 0) {
+      obj.toSize = Math.round(message.toSize);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetConsistencyProofRequest>): GetConsistencyProofRequest {
+    return GetConsistencyProofRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetConsistencyProofRequest>): GetConsistencyProofRequest {
+    const message = createBaseGetConsistencyProofRequest();
+    message.fromSize = object.fromSize ?? 0;
+    message.toSize = object.toSize ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetConsistencyProofResponse(): GetConsistencyProofResponse {
+  return { fromSize: 0, toSize: 0, proof: [] };
+}
+
+export const GetConsistencyProofResponse: MessageFns<GetConsistencyProofResponse> = {
+  encode(message: GetConsistencyProofResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.fromSize !== 0) {
+      writer.uint32(8).int64(message.fromSize);
+    }
+    if (message.toSize !== 0) {
+      writer.uint32(16).int64(message.toSize);
+    }
+    for (const v of message.proof) {
+      writer.uint32(26).bytes(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetConsistencyProofResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetConsistencyProofResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.fromSize = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.toSize = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.proof.push(Buffer.from(reader.bytes()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetConsistencyProofResponse {
+    return {
+      fromSize: isSet(object.fromSize)
+        ? globalThis.Number(object.fromSize)
+        : isSet(object.from_size)
+        ? globalThis.Number(object.from_size)
+        : 0,
+      toSize: isSet(object.toSize)
+        ? globalThis.Number(object.toSize)
+        : isSet(object.to_size)
+        ? globalThis.Number(object.to_size)
+        : 0,
+      proof: globalThis.Array.isArray(object?.proof)
+        ? object.proof.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        : [],
+    };
+  },
+
+  toJSON(message: GetConsistencyProofResponse): unknown {
+    const obj: any = {};
+    if (message.fromSize !== 0) {
+      obj.fromSize = Math.round(message.fromSize);
+    }
+    if (message.toSize !== 0) {
+      obj.toSize = Math.round(message.toSize);
+    }
+    if (message.proof?.length) {
+      obj.proof = message.proof.map((e) => base64FromBytes(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetConsistencyProofResponse>): GetConsistencyProofResponse {
+    return GetConsistencyProofResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetConsistencyProofResponse>): GetConsistencyProofResponse {
+    const message = createBaseGetConsistencyProofResponse();
+    message.fromSize = object.fromSize ?? 0;
+    message.toSize = object.toSize ?? 0;
+    message.proof = object.proof?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseVerifyLogRequest(): VerifyLogRequest {
+  return {};
+}
+
+export const VerifyLogRequest: MessageFns<VerifyLogRequest> = {
+  encode(_: VerifyLogRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyLogRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyLogRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): VerifyLogRequest {
+    return {};
+  },
+
+  toJSON(_: VerifyLogRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<VerifyLogRequest>): VerifyLogRequest {
+    return VerifyLogRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<VerifyLogRequest>): VerifyLogRequest {
+    const message = createBaseVerifyLogRequest();
+    return message;
+  },
+};
+
+function createBaseVerifyLogResponse(): VerifyLogResponse {
+  return { ok: false, treeSize: 0, checkedTreeSize: 0, badIndex: 0, problem: "", detail: "" };
+}
+
+export const VerifyLogResponse: MessageFns<VerifyLogResponse> = {
+  encode(message: VerifyLogResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ok !== false) {
+      writer.uint32(8).bool(message.ok);
+    }
+    if (message.treeSize !== 0) {
+      writer.uint32(16).int64(message.treeSize);
+    }
+    if (message.checkedTreeSize !== 0) {
+      writer.uint32(24).int64(message.checkedTreeSize);
+    }
+    if (message.badIndex !== 0) {
+      writer.uint32(32).int64(message.badIndex);
+    }
+    if (message.problem !== "") {
+      writer.uint32(42).string(message.problem);
+    }
+    if (message.detail !== "") {
+      writer.uint32(50).string(message.detail);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyLogResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyLogResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.ok = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.treeSize = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.checkedTreeSize = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.badIndex = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.problem = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifyLogResponse {
+    return {
+      ok: isSet(object.ok) ? globalThis.Boolean(object.ok) : false,
+      treeSize: isSet(object.treeSize)
+        ? globalThis.Number(object.treeSize)
+        : isSet(object.tree_size)
+        ? globalThis.Number(object.tree_size)
+        : 0,
+      checkedTreeSize: isSet(object.checkedTreeSize)
+        ? globalThis.Number(object.checkedTreeSize)
+        : isSet(object.checked_tree_size)
+        ? globalThis.Number(object.checked_tree_size)
+        : 0,
+      badIndex: isSet(object.badIndex)
+        ? globalThis.Number(object.badIndex)
+        : isSet(object.bad_index)
+        ? globalThis.Number(object.bad_index)
+        : 0,
+      problem: isSet(object.problem) ? globalThis.String(object.problem) : "",
+      detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+    };
+  },
+
+  toJSON(message: VerifyLogResponse): unknown {
+    const obj: any = {};
+    if (message.ok !== false) {
+      obj.ok = message.ok;
+    }
+    if (message.treeSize !== 0) {
+      obj.treeSize = Math.round(message.treeSize);
+    }
+    if (message.checkedTreeSize !== 0) {
+      obj.checkedTreeSize = Math.round(message.checkedTreeSize);
+    }
+    if (message.badIndex !== 0) {
+      obj.badIndex = Math.round(message.badIndex);
+    }
+    if (message.problem !== "") {
+      obj.problem = message.problem;
+    }
+    if (message.detail !== "") {
+      obj.detail = message.detail;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VerifyLogResponse>): VerifyLogResponse {
+    return VerifyLogResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VerifyLogResponse>): VerifyLogResponse {
+    const message = createBaseVerifyLogResponse();
+    message.ok = object.ok ?? false;
+    message.treeSize = object.treeSize ?? 0;
+    message.checkedTreeSize = object.checkedTreeSize ?? 0;
+    message.badIndex = object.badIndex ?? 0;
+    message.problem = object.problem ?? "";
+    message.detail = object.detail ?? "";
+    return message;
+  },
+};
+
 /** AuditService keeps every event Jamey's services publish, exactly once. */
 export type AuditServiceService = typeof AuditServiceService;
 export const AuditServiceService = {
@@ -581,11 +1638,76 @@ export const AuditServiceService = {
       Buffer.from(QueryRecordsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): QueryRecordsResponse => QueryRecordsResponse.decode(value),
   },
+  /** The verifiable log's public verifier key and origin. */
+  getLogInfo: {
+    path: "/jamey.audit.v1.AuditService/GetLogInfo" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetLogInfoRequest): Buffer => Buffer.from(GetLogInfoRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetLogInfoRequest => GetLogInfoRequest.decode(value),
+    responseSerialize: (value: GetLogInfoResponse): Buffer => Buffer.from(GetLogInfoResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetLogInfoResponse => GetLogInfoResponse.decode(value),
+  },
+  /** A signed tree head (C2SP checkpoint): the latest, or the one of a given size if stored. */
+  getCheckpoint: {
+    path: "/jamey.audit.v1.AuditService/GetCheckpoint" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetCheckpointRequest): Buffer => Buffer.from(GetCheckpointRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetCheckpointRequest => GetCheckpointRequest.decode(value),
+    responseSerialize: (value: GetCheckpointResponse): Buffer =>
+      Buffer.from(GetCheckpointResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetCheckpointResponse => GetCheckpointResponse.decode(value),
+  },
+  /** An RFC 9162 inclusion proof of one record in a tree of a given size. */
+  getInclusionProof: {
+    path: "/jamey.audit.v1.AuditService/GetInclusionProof" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetInclusionProofRequest): Buffer =>
+      Buffer.from(GetInclusionProofRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetInclusionProofRequest => GetInclusionProofRequest.decode(value),
+    responseSerialize: (value: GetInclusionProofResponse): Buffer =>
+      Buffer.from(GetInclusionProofResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetInclusionProofResponse => GetInclusionProofResponse.decode(value),
+  },
+  /** An RFC 9162 consistency proof between two tree sizes. */
+  getConsistencyProof: {
+    path: "/jamey.audit.v1.AuditService/GetConsistencyProof" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetConsistencyProofRequest): Buffer =>
+      Buffer.from(GetConsistencyProofRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetConsistencyProofRequest => GetConsistencyProofRequest.decode(value),
+    responseSerialize: (value: GetConsistencyProofResponse): Buffer =>
+      Buffer.from(GetConsistencyProofResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetConsistencyProofResponse => GetConsistencyProofResponse.decode(value),
+  },
+  /** Recomputes the whole tree from the stored records and checks the latest signed tree head. */
+  verifyLog: {
+    path: "/jamey.audit.v1.AuditService/VerifyLog" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: VerifyLogRequest): Buffer => Buffer.from(VerifyLogRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): VerifyLogRequest => VerifyLogRequest.decode(value),
+    responseSerialize: (value: VerifyLogResponse): Buffer => Buffer.from(VerifyLogResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): VerifyLogResponse => VerifyLogResponse.decode(value),
+  },
 } as const;
 
 export interface AuditServiceServer extends UntypedServiceImplementation {
   /** Lists records oldest first, filtered, with cursor pagination. */
   queryRecords: handleUnaryCall<QueryRecordsRequest, QueryRecordsResponse>;
+  /** The verifiable log's public verifier key and origin. */
+  getLogInfo: handleUnaryCall<GetLogInfoRequest, GetLogInfoResponse>;
+  /** A signed tree head (C2SP checkpoint): the latest, or the one of a given size if stored. */
+  getCheckpoint: handleUnaryCall<GetCheckpointRequest, GetCheckpointResponse>;
+  /** An RFC 9162 inclusion proof of one record in a tree of a given size. */
+  getInclusionProof: handleUnaryCall<GetInclusionProofRequest, GetInclusionProofResponse>;
+  /** An RFC 9162 consistency proof between two tree sizes. */
+  getConsistencyProof: handleUnaryCall<GetConsistencyProofRequest, GetConsistencyProofResponse>;
+  /** Recomputes the whole tree from the stored records and checks the latest signed tree head. */
+  verifyLog: handleUnaryCall<VerifyLogRequest, VerifyLogResponse>;
 }
 
 export interface AuditServiceClient extends Client {
@@ -605,6 +1727,86 @@ export interface AuditServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: QueryRecordsResponse) => void,
   ): ClientUnaryCall;
+  /** The verifiable log's public verifier key and origin. */
+  getLogInfo(
+    request: GetLogInfoRequest,
+    callback: (error: ServiceError | null, response: GetLogInfoResponse) => void,
+  ): ClientUnaryCall;
+  getLogInfo(
+    request: GetLogInfoRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetLogInfoResponse) => void,
+  ): ClientUnaryCall;
+  getLogInfo(
+    request: GetLogInfoRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetLogInfoResponse) => void,
+  ): ClientUnaryCall;
+  /** A signed tree head (C2SP checkpoint): the latest, or the one of a given size if stored. */
+  getCheckpoint(
+    request: GetCheckpointRequest,
+    callback: (error: ServiceError | null, response: GetCheckpointResponse) => void,
+  ): ClientUnaryCall;
+  getCheckpoint(
+    request: GetCheckpointRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetCheckpointResponse) => void,
+  ): ClientUnaryCall;
+  getCheckpoint(
+    request: GetCheckpointRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetCheckpointResponse) => void,
+  ): ClientUnaryCall;
+  /** An RFC 9162 inclusion proof of one record in a tree of a given size. */
+  getInclusionProof(
+    request: GetInclusionProofRequest,
+    callback: (error: ServiceError | null, response: GetInclusionProofResponse) => void,
+  ): ClientUnaryCall;
+  getInclusionProof(
+    request: GetInclusionProofRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetInclusionProofResponse) => void,
+  ): ClientUnaryCall;
+  getInclusionProof(
+    request: GetInclusionProofRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetInclusionProofResponse) => void,
+  ): ClientUnaryCall;
+  /** An RFC 9162 consistency proof between two tree sizes. */
+  getConsistencyProof(
+    request: GetConsistencyProofRequest,
+    callback: (error: ServiceError | null, response: GetConsistencyProofResponse) => void,
+  ): ClientUnaryCall;
+  getConsistencyProof(
+    request: GetConsistencyProofRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetConsistencyProofResponse) => void,
+  ): ClientUnaryCall;
+  getConsistencyProof(
+    request: GetConsistencyProofRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetConsistencyProofResponse) => void,
+  ): ClientUnaryCall;
+  /** Recomputes the whole tree from the stored records and checks the latest signed tree head. */
+  verifyLog(
+    request: VerifyLogRequest,
+    callback: (error: ServiceError | null, response: VerifyLogResponse) => void,
+  ): ClientUnaryCall;
+  verifyLog(
+    request: VerifyLogRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: VerifyLogResponse) => void,
+  ): ClientUnaryCall;
+  verifyLog(
+    request: VerifyLogRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: VerifyLogResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const AuditServiceClient = makeGenericClientConstructor(
@@ -615,6 +1817,14 @@ export const AuditServiceClient = makeGenericClientConstructor(
   service: typeof AuditServiceService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
