@@ -222,6 +222,37 @@ describe('audit', () => {
   });
 });
 
+describe('audit log', () => {
+  const get = (url: string, query: Record<string, string> = {}) => gateway.app.inject({ method: 'GET', url, query });
+  it('GET /v1/audit/log/... returns the independent verifier’s JSON shapes, bytes in base64', async () => {
+    expect((await get('/v1/audit/log/info')).json()).toEqual({ verifierKey: 'jamey.io/audit+00000000+AQ==', origin: 'jamey.io/audit' });
+    const checkpoint = await get('/v1/audit/log/checkpoint', { treeSize: '5' });
+    expect(checkpoint.json()).toMatchObject({ treeSize: 5, rootHash: Buffer.alloc(32, 1).toString('base64'), checkpoint: expect.stringContaining('jamey.io/audit\n') });
+    expect(lastCall()).toMatchObject({ method: 'getCheckpoint', request: { treeSize: 5 } });
+    expect((await get('/v1/audit/log/inclusion-proof', { sequence: '3' })).json()).toEqual({
+      leafIndex: 2,
+      treeSize: 8,
+      entry: Buffer.from('entry').toString('base64'),
+      proof: [Buffer.alloc(32, 2).toString('base64')],
+    });
+    expect(lastCall()).toMatchObject({ request: { leaf: { $case: 'sequence', value: 3 }, treeSize: 0 } });
+    await get('/v1/audit/log/inclusion-proof', { leafIndex: '0', treeSize: '4' });
+    expect(lastCall()).toMatchObject({ request: { leaf: { $case: 'leafIndex', value: 0 }, treeSize: 4 } });
+    expect((await get('/v1/audit/log/consistency-proof', { fromSize: '2' })).json()).toEqual({ fromSize: 2, toSize: 8, proof: [Buffer.alloc(32, 3).toString('base64')] });
+    expect((await get('/v1/audit/log/verify')).json()).toEqual({ ok: false, treeSize: 8, checkedTreeSize: 8, badIndex: 6, problem: 'changed', detail: 'record 7 does not match its leaf hash' });
+  });
+
+  it('rejects an inclusion proof query without exactly one of sequence and leafIndex, and a negative size', async () => {
+    for (const query of [{}, { sequence: '1', leafIndex: '0' }] as Record<string, string>[]) {
+      const response = await get('/v1/audit/log/inclusion-proof', query);
+      expect(response.statusCode).toBe(400);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    }
+    expect((await get('/v1/audit/log/consistency-proof', { fromSize: '-1' })).statusCode).toBe(400);
+    expect((await get('/v1/audit/log/consistency-proof')).statusCode).toBe(400);
+  });
+});
+
 describe('system', () => {
   it('GET /v1/system/health returns telemetry’s view', async () => {
     const response = await gateway.app.inject({ method: 'GET', url: '/v1/system/health' });

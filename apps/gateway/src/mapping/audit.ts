@@ -1,3 +1,4 @@
+import { invalidArgument } from '@jamey/core';
 import type { audit as pb } from '@jamey/proto';
 import type { AuditRecordJson, QueryAuditQueryJson, QueryAuditResultJson } from '../schemas/audit.js';
 import { isoTime, nextPageToken, nonEmpty, pageRequest, timeFromJson } from './common.js';
@@ -49,4 +50,39 @@ export function auditRecordToJson(record: pb.AuditRecord): AuditRecordJson {
 /** A QueryRecords response as JSON. */
 export function queryRecordsResult(response: pb.QueryRecordsResponse): QueryAuditResultJson {
   return { items: response.records.map(auditRecordToJson), nextPageToken: nextPageToken(response.page) };
+}
+
+const base64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
+
+/** The inclusion-proof query as a GetInclusionProof request. @throws INVALID_ARGUMENT */
+export function inclusionProofRequest(query: { sequence?: number; leafIndex?: number; treeSize?: number }): pb.GetInclusionProofRequest {
+  if ((query.sequence === undefined) === (query.leafIndex === undefined)) {
+    throw invalidArgument('query.sequence', 'give exactly one of sequence and leafIndex');
+  }
+  return {
+    leaf: query.sequence !== undefined ? { $case: 'sequence', value: query.sequence } : { $case: 'leafIndex', value: query.leafIndex! },
+    treeSize: query.treeSize ?? 0,
+  };
+}
+
+/** A GetInclusionProof response in the independent verifier's JSON shape. */
+export function inclusionProofJson(response: pb.GetInclusionProofResponse) {
+  return { leafIndex: response.leafIndex, treeSize: response.treeSize, entry: base64(response.entry), proof: response.proof.map(base64) };
+}
+
+/** A GetConsistencyProof response in the independent verifier's JSON shape. */
+export function consistencyProofJson(response: pb.GetConsistencyProofResponse) {
+  return { fromSize: response.fromSize, toSize: response.toSize, proof: response.proof.map(base64) };
+}
+
+/** A GetCheckpoint response as JSON. */
+export function checkpointJson(response: pb.GetCheckpointResponse) {
+  return { checkpoint: response.checkpoint, treeSize: response.treeSize, rootHash: base64(response.rootHash) };
+}
+
+/** A VerifyLog response as JSON: the problem fields only when not ok. */
+export function verifyLogJson(response: pb.VerifyLogResponse) {
+  return response.ok
+    ? { ok: true, treeSize: response.treeSize, checkedTreeSize: response.checkedTreeSize }
+    : { ok: false, treeSize: response.treeSize, checkedTreeSize: response.checkedTreeSize, badIndex: response.badIndex, problem: response.problem, detail: response.detail };
 }

@@ -45,3 +45,74 @@ export const QueryAuditResult = Type.Object(
   { additionalProperties: false },
 );
 export type QueryAuditResultJson = Static<typeof QueryAuditResult>;
+
+const Size = (description: string) => Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description });
+const Hash = Type.String({ description: 'Base64 SHA-256 hash.' });
+
+/** Response of `GET /v1/audit/log/info`. */
+export const LogInfoResult = Type.Object(
+  {
+    verifierKey: Type.String({ description: '`<origin>+<key id>+<key>`: what `verify-audit.mjs --key` takes.' }),
+    origin: Type.String(),
+  },
+  { additionalProperties: false },
+);
+
+/** Query of `GET /v1/audit/log/checkpoint`. */
+export const CheckpointQuery = Type.Object({ treeSize: Type.Optional(Size('The signed head of this size; omit for the latest.')) }, { additionalProperties: false });
+
+/** Response of `GET /v1/audit/log/checkpoint`. */
+export const CheckpointResult = Type.Object(
+  {
+    checkpoint: Type.String({ description: 'The C2SP checkpoint (signed note), exactly as signed; save it byte for byte.' }),
+    treeSize: Size('The tree size it signs.'),
+    rootHash: Hash,
+  },
+  { additionalProperties: false },
+);
+
+/** Query of `GET /v1/audit/log/inclusion-proof`: exactly one of `sequence` and `leafIndex`. */
+export const InclusionProofQuery = Type.Object(
+  {
+    sequence: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'The record (leaf index + 1).' })),
+    leafIndex: Type.Optional(Size('The leaf (sequence − 1).')),
+    treeSize: Type.Optional(Size('The tree size; omit for the latest signed head.')),
+  },
+  { additionalProperties: false },
+);
+
+/** Response of `GET /v1/audit/log/inclusion-proof`: the independent verifier's inclusion JSON. */
+export const InclusionProofResult = Type.Object(
+  {
+    leafIndex: Size('0-based leaf index.'),
+    treeSize: Size('The tree size the proof is for.'),
+    entry: Type.String({ description: 'Base64 leaf entry bytes (apps/audit/README.md, "Leaf entry encoding").' }),
+    proof: Type.Array(Hash),
+  },
+  { additionalProperties: false },
+);
+
+/** Query of `GET /v1/audit/log/consistency-proof`. */
+export const ConsistencyProofQuery = Type.Object(
+  { fromSize: Size('The older tree size.'), toSize: Type.Optional(Size('The newer tree size; omit for the latest signed head.')) },
+  { additionalProperties: false },
+);
+
+/** Response of `GET /v1/audit/log/consistency-proof`: the independent verifier's consistency JSON. */
+export const ConsistencyProofResult = Type.Object(
+  { fromSize: Size('The older tree size.'), toSize: Size('The newer tree size.'), proof: Type.Array(Hash) },
+  { additionalProperties: false },
+);
+
+/** Response of `GET /v1/audit/log/verify`. */
+export const VerifyLogResult = Type.Object(
+  {
+    ok: Type.Boolean(),
+    treeSize: Size('Leaves in storage.'),
+    checkedTreeSize: Size('The signed head checked against (0 when none is signed yet).'),
+    badIndex: Type.Optional(Size('The first bad leaf index, when not ok.')),
+    problem: Type.Optional(Type.String({ description: 'changed | missing | reordered | node | root' })),
+    detail: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);

@@ -47,10 +47,6 @@ export interface FakeDownstreams {
 const FIXED_TIME = new Date('2026-01-02T03:04:05.678Z');
 
 /** A memory as a fake would return it. */
-function notFaked(): never {
-  throw new Error('not faked');
-}
-
 export function sampleMemory(overrides: Partial<memory.Memory> = {}): memory.Memory {
   return {
     id: '0190a0b0-c0d0-7e00-8f00-000000000001',
@@ -185,12 +181,22 @@ function defaultHandlers(clock: Clock): FakeHandlers {
           page: { nextPageToken: 'next-1' },
         };
       },
-      // The verifiable-log methods have no gateway routes yet; the real service's tests cover them.
-      getLogInfo: notFaked,
-      getCheckpoint: notFaked,
-      getInclusionProof: notFaked,
-      getConsistencyProof: notFaked,
-      verifyLog: notFaked,
+      async getLogInfo() {
+        return { verifierKey: 'jamey.io/audit+00000000+AQ==', origin: 'jamey.io/audit' };
+      },
+      async getCheckpoint(request) {
+        return { checkpoint: 'jamey.io/audit\n8\n' + 'A'.repeat(43) + '=\n\n', treeSize: request.treeSize || 8, rootHash: Buffer.alloc(32, 1) };
+      },
+      async getInclusionProof(request) {
+        const leafIndex = request.leaf?.$case === 'sequence' ? request.leaf.value - 1 : (request.leaf?.value ?? 0);
+        return { leafIndex, treeSize: request.treeSize || 8, entry: Buffer.from('entry'), proof: [Buffer.alloc(32, 2)] };
+      },
+      async getConsistencyProof(request) {
+        return { fromSize: request.fromSize, toSize: request.toSize || 8, proof: [Buffer.alloc(32, 3)] };
+      },
+      async verifyLog() {
+        return { ok: false, treeSize: 8, checkedTreeSize: 8, badIndex: 6, problem: 'changed', detail: 'record 7 does not match its leaf hash' };
+      },
     },
     telemetry: {
       async getSystemHealth() {
