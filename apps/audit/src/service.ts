@@ -5,7 +5,7 @@ import { GRPC_SERVICES } from '@jamey/topology';
 import { createAuditConsumer } from './adapters/events/audit-consumer.js';
 import { createAuditHandlers } from './adapters/grpc/audit-handlers.js';
 import { createLogHandlers } from './adapters/grpc/log-handlers.js';
-import { createPgAuditRepository, createPgMerkleStore } from './adapters/pg/audit-repository.js';
+import { backfillMerkleNodes, createPgAuditRepository, createPgMerkleStore } from './adapters/pg/audit-repository.js';
 import { createPgTreeHeadStore } from './adapters/pg/tree-head-store.js';
 import { createAuditLog } from './domain/audit-log.js';
 import { createTreeHeadSigner, createTreeHeadWorker } from './domain/tree-heads.js';
@@ -35,6 +35,9 @@ export async function startAuditService(options: AuditServiceOptions): Promise<R
   const { replayFrom, onEvent, consumerGroup, treeHeads, ...kitOptions } = options;
   const kit = await createServiceKit({ ...kitOptions, migrationsDir: auditMigrationsDir });
   const log = createAuditLog({ repository: createPgAuditRepository(kit.db), clock: kit.clock });
+  // Records stored before the Merkle tree existed get their nodes before any new append.
+  const backfilled = await backfillMerkleNodes(kit.db);
+  if (backfilled > 0) kit.logger.info({ leaves: backfilled }, 'audit Merkle tree backfilled');
   const verifiable = createVerifiableLog(createPgMerkleStore(kit.db));
   const heads = createPgTreeHeadStore(kit.db);
   const info = treeHeads ? { verifierKey: treeHeads.key.verifierKey, origin: treeHeads.origin } : undefined;

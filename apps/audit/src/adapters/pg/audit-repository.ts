@@ -1,4 +1,4 @@
-import type { Queryable } from '@jamey/data';
+import type { Database, Queryable } from '@jamey/data';
 import type { MerkleStore } from '../../domain/verifiable-log.js';
 import type { AuditRepository } from '../../domain/audit-log.js';
 import type { AuditRecord } from '../../domain/audit-record.js';
@@ -183,4 +183,31 @@ export function createPgMerkleStore(db: Queryable): MerkleStore {
       return rows[0] ? toLeafRecord(rows[0]) : undefined;
     },
   };
+}
+
+/**
+ * Writes the Merkle nodes of records stored before the tree existed (a database migrated from
+ * before `merkle_nodes`), oldest first, `pageSize` records per transaction under the append
+ * lock. A no-op once the tree covers every record. Returns how many leaves it added.
+ * @throws Error when the records have a gap, which no append ever leaves
+ */
+export async function backfillMerkleNodes(db: Database, pageSize = 500, signal?: AbortSignal): Promise<number> {
+  let added = 0;
+  for (;;) {
+    const count = await db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK_KEY], signal);
+      const store = createPgMerkleStore(tx);
+      const size = await store.treeSize(signal);
+      const records = await store.leafRecords(size, pageSize, signal);
+      for (const [i, record] of records.entries()) {
+        if (record.sequence !== size + i + 1) {
+          throw new Error(`audit record ${size + i + 1} is missing (found ${record.sequence}): cannot build the Merkle tree past it`);
+        }
+        await appendNodes(tx, record.sequence - 1, leafHash(leafEntry(record)), signal);
+      }
+      return records.length;
+    }, signal);
+    if (count === 0) return added;
+    added += count;
+  }
 }

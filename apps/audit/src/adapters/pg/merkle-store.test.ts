@@ -10,7 +10,7 @@ import { leafEntry } from '../../domain/leaf-entry.js';
 import { completedParents, leafHash, nodeHash, nodeKey } from '../../domain/merkle.js';
 import { createVerifiableLog, type VerifiableLog } from '../../domain/verifiable-log.js';
 import { auditMigrationsDir } from '../../migrations.js';
-import { createPgAuditRepository, createPgMerkleStore } from './audit-repository.js';
+import { backfillMerkleNodes, createPgAuditRepository, createPgMerkleStore } from './audit-repository.js';
 
 const t0 = Date.UTC(2026, 0, 1);
 
@@ -78,6 +78,21 @@ describeOnEachDatabase('audit Merkle storage', 'AUDIT_DATABASE_URL', (createData
     expect(stored.size).toBe(32);
     expect(await log.treeSize()).toBe(17);
     expect(await log.verify()).toEqual({ ok: true, treeSize: 17 });
+  });
+
+  it('backfills the tree of records stored before it existed, then appends continue it', async () => {
+    await append(9);
+    const expected = await storedTree();
+    await db.query('DELETE FROM merkle_nodes');
+    expect(await backfillMerkleNodes(db, 4)).toBe(9);
+    expect(await storedTree()).toEqual(expected);
+    expect(await backfillMerkleNodes(db, 4)).toBe(0);
+    await append(3, 9);
+    expect(await storedTree()).toEqual(await inMemoryTree());
+    expect(await log.verify()).toEqual({ ok: true, treeSize: 12 });
+    await db.query('DELETE FROM merkle_nodes WHERE index >= 5 OR level > 0');
+    await db.query('DELETE FROM audit_records WHERE sequence = 8');
+    await expect(backfillMerkleNodes(db)).rejects.toThrow('audit record 8 is missing (found 9)');
   });
 
   it('serves inclusion and consistency proofs that the independent verifier accepts, and rejects a forged one', async () => {
