@@ -7,7 +7,7 @@ import type { AuditRecord } from './audit-record.js';
  *
  *   "jamey.audit.leaf.v1\n" then, per field in this order, a 4-byte big-endian length and the
  *   field's bytes: sequence (decimal ASCII), event_id, type, source, subject, event_time,
- *   record_time (ISO 8601 UTC with milliseconds, `toISOString()`), traceparent, data_schema,
+ *   record_time (UTC with microseconds as stored, `YYYY-MM-DDTHH:MM:SS.ffffffZ`), traceparent, data_schema,
  *   data_json (length 0xFFFFFFFF and no bytes when NULL), topic (all UTF-8), envelope (raw).
  */
 export const LEAF_ENTRY_MAGIC = 'jamey.audit.leaf.v1\n';
@@ -15,9 +15,13 @@ export const LEAF_ENTRY_MAGIC = 'jamey.audit.leaf.v1\n';
 /** The length written for a NULL `data_json`: distinct from every real length. */
 const NULL_LENGTH = 0xffff_ffff;
 
-/** A stored record with its envelope: everything the leaf covers. */
+/** A stored record with its envelope and exact times: everything the leaf covers. */
 export interface LeafRecord extends AuditRecord {
   readonly envelope: Uint8Array;
+  /** `event_time` at the database's full precision: `YYYY-MM-DDTHH:MM:SS.ffffffZ`. */
+  readonly eventTimeUtc: string;
+  /** `record_time` likewise. */
+  readonly recordTimeUtc: string;
 }
 
 /** The canonical leaf entry bytes of `record` (see {@link LEAF_ENTRY_MAGIC}). */
@@ -40,8 +44,8 @@ export function leafEntry(record: LeafRecord): Buffer {
   text(record.type);
   text(record.source);
   text(record.subject);
-  text(record.eventTime.toISOString());
-  text(record.recordTime.toISOString());
+  text(record.eventTimeUtc);
+  text(record.recordTimeUtc);
   text(record.traceparent);
   text(record.dataSchema);
   put(record.dataJson === null ? null : Buffer.from(record.dataJson, 'utf8'));

@@ -37,6 +37,21 @@ function toRecord(row: AuditRow): AuditRecord {
 
 const COLUMNS = 'sequence, event_id, type, source, subject, event_time, record_time, traceparent, data_schema, data_json, topic';
 
+/** What a Merkle leaf covers beyond {@link COLUMNS}: the envelope and the times at full precision. */
+const UTC = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
+const LEAF_COLUMNS = `${COLUMNS}, envelope, to_char(event_time AT TIME ZONE 'UTC', ${UTC}) AS event_time_utc,
+  to_char(record_time AT TIME ZONE 'UTC', ${UTC}) AS record_time_utc`;
+
+interface LeafRow extends AuditRow {
+  envelope: Uint8Array;
+  event_time_utc: string;
+  record_time_utc: string;
+}
+
+function toLeafRecord(row: LeafRow): LeafRecord {
+  return { ...toRecord(row), envelope: Buffer.from(row.envelope), eventTimeUtc: row.event_time_utc, recordTimeUtc: row.record_time_utc };
+}
+
 /**
  * Writes the Merkle leaf of the record just appended as leaf `index`, and every parent node it
  * completes, inside the append's transaction. The left children come from earlier appends.
@@ -84,12 +99,12 @@ export function createPgAuditRepository(db: Queryable): AuditRepository {
       // A separate statement, so the INSERT below takes its snapshot after the lock is ours and
       // sees every record committed before (READ COMMITTED).
       await tx.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK_KEY], signal);
-      const { rows } = await tx.query<AuditRow & { envelope: Buffer }>(
+      const { rows } = await tx.query<LeafRow>(
         `INSERT INTO audit_records (sequence, event_id, type, source, subject, event_time, record_time,
                                     traceparent, data_schema, data_json, envelope, topic)
          SELECT COALESCE(MAX(sequence), 0) + 1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM audit_records
          ON CONFLICT (event_id) DO NOTHING
-         RETURNING ${COLUMNS}, envelope`,
+         RETURNING ${LEAF_COLUMNS}`,
         [
           entry.eventId,
           entry.type,
@@ -107,9 +122,8 @@ export function createPgAuditRepository(db: Queryable): AuditRepository {
       );
       const row = rows[0];
       if (!row) return undefined;
-      const record = toRecord(row);
-      await appendNodes(tx, record.sequence - 1, leafHash(leafEntry({ ...record, envelope: row.envelope })), signal);
-      return record;
+      await appendNodes(tx, Number(row.sequence) - 1, leafHash(leafEntry(toLeafRecord(row))), signal);
+      return toRecord(row);
     },
 
     async query(filter, after, limit, signal) {
@@ -141,7 +155,6 @@ export function createPgAuditRepository(db: Queryable): AuditRepository {
 
 /** The audit log's stored Merkle tree (table `merkle_nodes`) and the records it covers. */
 export function createPgMerkleStore(db: Queryable): MerkleStore {
-  const toLeafRecord = (row: AuditRow & { envelope: Uint8Array }): LeafRecord => ({ ...toRecord(row), envelope: Buffer.from(row.envelope) });
   return {
     async treeSize(signal) {
       const { rows } = await db.query<{ size: string | number }>(
@@ -166,8 +179,8 @@ export function createPgMerkleStore(db: Queryable): MerkleStore {
     },
 
     async leafRecords(after, limit, signal) {
-      const { rows } = await db.query<AuditRow & { envelope: Uint8Array }>(
-        `SELECT ${COLUMNS}, envelope FROM audit_records WHERE sequence > $1 ORDER BY sequence LIMIT $2`,
+      const { rows } = await db.query<LeafRow>(
+        `SELECT ${LEAF_COLUMNS} FROM audit_records WHERE sequence > $1 ORDER BY sequence LIMIT $2`,
         [after, limit],
         signal,
       );
@@ -175,8 +188,8 @@ export function createPgMerkleStore(db: Queryable): MerkleStore {
     },
 
     async leafRecord(sequence, signal) {
-      const { rows } = await db.query<AuditRow & { envelope: Uint8Array }>(
-        `SELECT ${COLUMNS}, envelope FROM audit_records WHERE sequence = $1`,
+      const { rows } = await db.query<LeafRow>(
+        `SELECT ${LEAF_COLUMNS} FROM audit_records WHERE sequence = $1`,
         [sequence],
         signal,
       );

@@ -138,6 +138,10 @@ describeOnEachDatabase('audit Merkle storage', 'AUDIT_DATABASE_URL', (createData
     await db.query(`UPDATE audit_records SET event_time = event_time + interval '1 second' WHERE sequence = 2`);
     expect(await log.verify()).toMatchObject({ ok: false, index: 1, problem: 'changed' });
     await db.query(`UPDATE audit_records SET event_time = event_time - interval '1 second' WHERE sequence = 2`);
+    // Below a millisecond too: the leaf covers the time at the database's precision.
+    await db.query(`UPDATE audit_records SET record_time = record_time + interval '1 microsecond' WHERE sequence = 5`);
+    expect(await log.verify()).toMatchObject({ ok: false, index: 4, problem: 'changed' });
+    await db.query(`UPDATE audit_records SET record_time = record_time - interval '1 microsecond' WHERE sequence = 5`);
     await db.query(`UPDATE audit_records SET envelope = convert_to('envelope-8', 'UTF8') WHERE sequence = 9`);
     expect(await log.verify()).toEqual({ ok: true, treeSize: 11 });
 
