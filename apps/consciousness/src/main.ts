@@ -1,5 +1,5 @@
 import { createKafkaTransport } from '@jamey/events';
-import { stopOnSignals } from '@jamey/service';
+import { loadServiceAuth, stopOnSignals } from '@jamey/service';
 import { createLogger } from '@jamey/telemetry';
 import { loadConsciousnessConfig } from './config.js';
 import { startConsciousnessService } from './service.js';
@@ -11,6 +11,7 @@ const running = await startConsciousnessService({
   settings: config.service,
   transport,
   logger,
+  serviceAuth: await loadServiceAuth('consciousness', process.env, logger),
   memoryAddress: config.memoryAddress,
   soulAddress: config.soulAddress,
   dependencyBudgetMs: config.dependencyBudgetMs,

@@ -30,6 +30,8 @@ export interface ConsciousnessServiceOptions extends Omit<ServiceKitOptions, 'mi
   readonly rpcRetries?: boolean;
 }
 
+const withToken = (serviceToken: ((userSubject?: string) => Promise<string>) | undefined) => (serviceToken ? { serviceToken } : {});
+
 /** Builds the consciousness service on a kit and starts it. Used by `main.ts` and the embedded host. */
 export async function startConsciousnessService(options: ConsciousnessServiceOptions): Promise<RunningService> {
   const { memoryAddress, soulAddress, dependencyBudgetMs = 1500, rpcRetries = true, ...kitOptions } = options;
@@ -47,12 +49,14 @@ export async function startConsciousnessService(options: ConsciousnessServiceOpt
     dependency: 'memory',
     address: memoryAddress,
     policies: memoryPolicies,
+    ...withToken(kit.serviceToken('memory')),
   });
   const soulClient = createRpcClient(soulPb.SoulServiceService, {
     ...clientOptions,
     dependency: 'soul',
     address: soulAddress,
     policies: soulPolicies,
+    ...withToken(kit.serviceToken('soul')),
   });
   // Stopped after the gRPC server has drained, so no in-flight perception loses its channels.
   const clients: Worker = {

@@ -8,6 +8,7 @@ import {
   type PromiseClient,
   type RpcClientCallObserver,
 } from '@jamey/rpc';
+import type { ServiceTokenMinter } from '@jamey/security';
 import { edgePolicy, type GrpcServiceName } from '@jamey/topology';
 
 /** The gRPC service definition of every service the gateway calls (CALL_GRAPH: gateway → all). */
@@ -41,6 +42,11 @@ export interface GatewayClientsOptions {
   readonly observer?: RpcClientCallObserver;
   /** Where an observer's failure is logged. */
   readonly logger?: ErrorLogger;
+  /**
+   * Mints the gateway's service token for each call (`createServiceAuth('gateway', …).minter`):
+   * every service refuses calls without one.
+   */
+  readonly serviceTokens?: ServiceTokenMinter;
 }
 
 /**
@@ -67,6 +73,7 @@ export function createGatewayClients(options: GatewayClientsOptions): GatewayCli
       ...(options.policies ? { policies: options.policies[name] } : {}),
       ...(options.observer ? { observer: options.observer } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.serviceTokens ? { serviceToken: (userSubject?: string) => options.serviceTokens!.mint(name, userSubject) } : {}),
     });
   return Object.freeze({
     memory: client('memory'),

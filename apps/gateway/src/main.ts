@@ -1,11 +1,16 @@
 import { exitOnSignals } from '@jamey/core';
+import { createServiceAuth, serviceKeySettingsFromEnv } from '@jamey/security';
 import { createLogger, shutdownTelemetry } from '@jamey/telemetry';
 import { loadGatewayConfig } from './config.js';
 import { startGateway } from './service.js';
 
 const config = loadGatewayConfig(process.env);
 const logger = createLogger({ service: 'gateway', level: config.logLevel });
-const running = await startGateway({ config, logger });
+// Every call to a service carries a service token; the services refuse calls without one.
+const serviceAuth = await createServiceAuth('gateway', serviceKeySettingsFromEnv('gateway', process.env), {
+  onKeyError: (error) => logger.warn({ err: error }, 'a rotated service key could not be used; the previous one stays in force'),
+});
+const running = await startGateway({ config, logger, serviceTokens: serviceAuth.minter });
 exitOnSignals(
   async () => {
     await running.stop();

@@ -2,6 +2,7 @@ import { createRedisClient } from '@jamey/cache';
 import { cryptoRandom, systemClock, type Clock, type RandomSource } from '@jamey/core';
 import { createDegradationManager, type CircuitBreaker } from '@jamey/resilience';
 import { checkHealth } from '@jamey/rpc';
+import type { ServiceTokenMinter } from '@jamey/security';
 import {
   createHealth,
   createLogger,
@@ -28,6 +29,12 @@ export interface StartGatewayOptions {
   readonly logger?: Logger;
   readonly clock?: Clock;
   readonly random?: RandomSource;
+  /**
+   * The gateway's service-token minter (`createServiceAuth('gateway', …).minter`): each call to
+   * a service carries a token from it. `main.ts` loads the keys from `JAMEY_SERVICE_*`, the
+   * embedded host from its keyring.
+   */
+  readonly serviceTokens?: ServiceTokenMinter;
 }
 
 /** A listening gateway. */
@@ -104,6 +111,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     policies,
     observer: rpcMetrics.client,
     logger,
+    ...(options.serviceTokens ? { serviceTokens: options.serviceTokens } : {}),
   });
   const health = createHealth(clock, { metrics });
   addDownstreamReadinessChecks(health, config.downstreams, config.readinessTimeoutMs);

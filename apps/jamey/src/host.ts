@@ -3,10 +3,11 @@ import { startConsciousnessService } from '@jamey/consciousness';
 import { createInProcessTransport } from '@jamey/events';
 import { startGateway } from '@jamey/gateway';
 import { startMemoryService } from '@jamey/memory';
+import { createServiceAuth, generateServiceKeyring, type ServiceAuth } from '@jamey/security';
 import { startSoulService } from '@jamey/soul';
 import { createLogger, type Logger } from '@jamey/telemetry';
 import { startTelemetryService } from '@jamey/telemetry-service';
-import { eventSubscriptions } from '@jamey/topology';
+import { eventSubscriptions, SERVICE_NAMES, type ServiceName } from '@jamey/topology';
 import type { HostConfig } from './config.js';
 
 /** All six services running in this process. */
@@ -39,7 +40,13 @@ export async function startHost(config: HostConfig, logger: Logger = createLogge
   // its topic has handled it, even while that group's service is still starting.
   const transport = createInProcessTransport({ durableGroups: eventSubscriptions(), logger: serviceLogger('bus') });
   const started: Stoppable[] = [];
-  const common = (name: keyof HostConfig['services']) => ({ settings: config.services[name], transport, logger: serviceLogger(name) });
+  // Service tokens as in every other mode: one key pair per service, generated for this run and
+  // never written anywhere; every service trusts the set of public keys.
+  const keyring = await generateServiceKeyring();
+  const auth = Object.fromEntries(
+    await Promise.all(SERVICE_NAMES.map(async (name) => [name, await createServiceAuth(name, { keyring })] as const)),
+  ) as Record<ServiceName, ServiceAuth>;
+  const common = (name: keyof HostConfig['services']) => ({ settings: config.services[name], transport, logger: serviceLogger(name), serviceAuth: auth[name] });
 
   const stopAll = async (): Promise<void> => {
     for (const service of [...started].reverse()) {
@@ -84,7 +91,7 @@ export async function startHost(config: HostConfig, logger: Logger = createLogge
       },
     });
     started.push(telemetry);
-    const gateway = await startGateway({ config: config.gateway, logger: serviceLogger('gateway') });
+    const gateway = await startGateway({ config: config.gateway, logger: serviceLogger('gateway'), serviceTokens: auth.gateway.minter });
     started.push({ name: 'gateway', stop: () => gateway.stop() });
     let stopping: Promise<void> | undefined;
     return {

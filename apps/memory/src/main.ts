@@ -1,5 +1,5 @@
 import { createKafkaTransport } from '@jamey/events';
-import { stopOnSignals } from '@jamey/service';
+import { loadServiceAuth, stopOnSignals } from '@jamey/service';
 import { createLogger } from '@jamey/telemetry';
 import { loadMemoryConfig } from './config.js';
 import { startMemoryService } from './service.js';
@@ -7,5 +7,5 @@ import { startMemoryService } from './service.js';
 const config = loadMemoryConfig(process.env);
 const logger = createLogger({ service: 'memory', level: config.service.logLevel });
 const transport = createKafkaTransport({ brokers: [...config.kafkaBrokers], clientId: 'memory', logger });
-const running = await startMemoryService({ settings: config.service, transport, logger, cache: config.cache });
+const running = await startMemoryService({ settings: config.service, transport, logger, serviceAuth: await loadServiceAuth('memory', process.env, logger), cache: config.cache });
 stopOnSignals(running, transport, logger, config.service);

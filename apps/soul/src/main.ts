@@ -1,5 +1,5 @@
 import { createKafkaTransport } from '@jamey/events';
-import { stopOnSignals } from '@jamey/service';
+import { loadServiceAuth, stopOnSignals } from '@jamey/service';
 import { createLogger } from '@jamey/telemetry';
 import { loadSoulConfig } from './config.js';
 import { startSoulService } from './service.js';
@@ -7,5 +7,5 @@ import { startSoulService } from './service.js';
 const config = loadSoulConfig(process.env);
 const logger = createLogger({ service: 'soul', level: config.service.logLevel });
 const transport = createKafkaTransport({ brokers: [...config.kafkaBrokers], clientId: 'soul', logger });
-const running = await startSoulService({ settings: config.service, transport, logger });
+const running = await startSoulService({ settings: config.service, transport, logger, serviceAuth: await loadServiceAuth('soul', process.env, logger) });
 stopOnSignals(running, transport, logger, config.service);

@@ -1,5 +1,5 @@
 import { createKafkaTransport } from '@jamey/events';
-import { stopOnSignals } from '@jamey/service';
+import { loadServiceAuth, stopOnSignals } from '@jamey/service';
 import { createLogger } from '@jamey/telemetry';
 import { loadAlertRules } from './adapters/rules-file.js';
 import { loadTelemetryConfig } from './config.js';
@@ -13,6 +13,7 @@ const running = await startTelemetryService({
   settings: config.service,
   transport,
   logger,
+  serviceAuth: await loadServiceAuth('telemetry', process.env, logger),
   targets: config.targets,
   pollIntervalMs: config.pollIntervalMs,
   checkTimeoutMs: config.checkTimeoutMs,

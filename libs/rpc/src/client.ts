@@ -1,6 +1,7 @@
 import { Client, credentials, Metadata, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
 import type { Clock } from '@jamey/core';
 import { METHODS } from '@jamey/proto';
+import { SERVICE_TOKEN_METADATA_KEY } from '@jamey/security';
 import type { EdgePolicies } from './edge-policy.js';
 import { clientStatusName, notifySafely, type RpcClientCallObserver } from './observe.js';
 import { fromGrpcError, type ErrorLogger } from './status.js';
@@ -16,6 +17,8 @@ export interface RpcCallOptions {
   readonly signal?: AbortSignal;
   /** Extra metadata, for example trace context. */
   readonly metadata?: Readonly<Record<string, string>>;
+  /** The end user the call is made for: carried in the service token (`sub`). */
+  readonly userSubject?: string;
 }
 
 type MethodOf<M> = M extends {
@@ -56,6 +59,12 @@ export interface RpcClientOptions {
   readonly observer?: RpcClientCallObserver;
   /** Where an observer's own failure is logged. */
   readonly logger?: ErrorLogger;
+  /**
+   * Gives the service token for a call (`(sub) => minter.mint(dependency, sub)`), sent in
+   * metadata `x-jamey-service-token` on every attempt. The minter caches tokens, so most
+   * attempts do not sign. Without it calls carry no token and a service refuses them.
+   */
+  readonly serviceToken?: (userSubject?: string) => Promise<string>;
 }
 
 /**
@@ -81,6 +90,18 @@ export function createRpcClient<D extends ServiceDefinition>(definition: D, opti
     deadline: number,
     signal: AbortSignal | undefined,
     metadataValues: Readonly<Record<string, string>> | undefined,
+    userSubject: string | undefined,
+  ): Promise<unknown> =>
+    options.serviceToken === undefined
+      ? send(method, request, deadline, signal, metadataValues, undefined)
+      : options.serviceToken(userSubject).then((token) => send(method, request, deadline, signal, metadataValues, token));
+  const send = (
+    method: ServiceDefinition[string],
+    request: unknown,
+    deadline: number,
+    signal: AbortSignal | undefined,
+    metadataValues: Readonly<Record<string, string>> | undefined,
+    token: string | undefined,
   ): Promise<unknown> =>
     new Promise((resolve, reject) => {
       if (signal?.aborted) {
@@ -89,6 +110,7 @@ export function createRpcClient<D extends ServiceDefinition>(definition: D, opti
       }
       const metadata = new Metadata();
       for (const [name, value] of Object.entries(metadataValues ?? {})) metadata.set(name, value);
+      if (token !== undefined) metadata.set(SERVICE_TOKEN_METADATA_KEY, token);
       const call = client.makeUnaryRequest(
         method.path,
         method.requestSerialize,
@@ -112,10 +134,10 @@ export function createRpcClient<D extends ServiceDefinition>(definition: D, opti
     const idempotent = (METHODS as Record<string, { idempotency: string } | undefined>)[method.path]?.idempotency !== 'IDEMPOTENCY_UNKNOWN';
     const policy = options.policies === undefined ? undefined : idempotent ? options.policies.idempotent : options.policies.other;
     const call = (request: unknown, callOptions: RpcCallOptions, deadline: number): Promise<unknown> => {
-      if (policy === undefined) return attempt(method, request, deadline, callOptions.signal, callOptions.metadata);
+      if (policy === undefined) return attempt(method, request, deadline, callOptions.signal, callOptions.metadata, callOptions.userSubject);
       return policy.execute(
         // The policy tightens the deadline per attempt and aborts its signal on timeout.
-        (context) => attempt(method, request, Math.min(deadline, context.deadline), context.signal, callOptions.metadata),
+        (context) => attempt(method, request, Math.min(deadline, context.deadline), context.signal, callOptions.metadata, callOptions.userSubject),
         callOptions.signal === undefined ? { deadline } : { deadline, signal: callOptions.signal },
       );
     };

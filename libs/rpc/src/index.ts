@@ -5,6 +5,8 @@ export {
   type RpcServer,
   type RpcServerOptions,
   createRpcServer,
+  VERIFIED_CALLER_METADATA_KEY,
+  VERIFIED_USER_METADATA_KEY,
 } from './server.js';
 export { type PromiseClient, type RpcCallOptions, type RpcClientOptions, createRpcClient } from './client.js';
 export { type ErrorLogger, toGrpcStatus, fromGrpcError, readErrorInfo, isTransientGrpcCode } from './status.js';

@@ -2,6 +2,7 @@ import {
   Server,
   ServerCredentials,
   ServerInterceptingCall,
+  ServerListenerBuilder,
   status as GrpcStatus,
   type handleUnaryCall,
   type Metadata,
@@ -13,8 +14,9 @@ import {
 import { loadFileDescriptorSetFromBuffer, loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
-import { systemClock, type Clock } from '@jamey/core';
+import { isJameyError, JameyError, systemClock, type Clock } from '@jamey/core';
 import { descriptorSetBase64 } from '@jamey/proto';
+import { SERVICE_TOKEN_METADATA_KEY, type ServiceTokenVerifier } from '@jamey/security';
 import { createHealthService } from './health-service.js';
 import { grpcStatusName, notifySafely, type RpcCallObserver } from './observe.js';
 import { toGrpcStatus, type ErrorLogger } from './status.js';
@@ -28,7 +30,20 @@ export interface CallContext {
   readonly signal: AbortSignal;
   /** The caller's deadline in epoch milliseconds; undefined when the caller set none. */
   readonly deadline: number | undefined;
+  /**
+   * The calling service, from its verified service token; undefined only on a server created
+   * without `authenticate` (tests).
+   */
+  readonly caller?: string;
+  /** The end user the call is made for, from the verified service token; undefined for a service's own work. */
+  readonly userSubject?: string;
 }
+
+/** Metadata the authentication interceptor sets after verifying a call's service token. */
+export const VERIFIED_CALLER_METADATA_KEY = 'x-jamey-verified-caller';
+/** The verified end user's subject, when the call is made for one. */
+export const VERIFIED_USER_METADATA_KEY = 'x-jamey-verified-user';
+const VERIFIED_PREFIX = 'x-jamey-verified-';
 
 /** An async unary handler. Throwing a JameyError returns its status; anything else is UNKNOWN. */
 export type UnaryHandler<Req, Res> = (request: Req, context: CallContext) => Promise<Res>;
@@ -61,6 +76,15 @@ export interface RpcServerOptions {
   readonly healthWatchRefreshMs?: number;
   /** Times calls for the observer. Default the system clock. */
   readonly clock?: Clock;
+  /**
+   * Verifies the service token (metadata `x-jamey-service-token`) of every call before its
+   * handler runs; `grpc.health.v1` and reflection are exempt. A missing or invalid token ends
+   * the call with UNAUTHENTICATED, a caller not on the allow-list with PERMISSION_DENIED.
+   * Without it (tests only) calls are not authenticated.
+   */
+  readonly authenticate?: ServiceTokenVerifier;
+  /** Hears about every refused call (never the token), e.g. to log it at warn. */
+  readonly onRefused?: (method: string, error: unknown) => void;
 }
 
 /** A gRPC server with health and reflection, serving async handlers. */
@@ -86,7 +110,10 @@ const descriptorSet = Buffer.from(descriptorSetBase64, 'base64');
 /** Creates a gRPC server that serves `grpc.health.v1` and server reflection. */
 export function createRpcServer(options: RpcServerOptions): RpcServer {
   const maxBytes = options.maxMessageBytes ?? 4 * 1024 * 1024;
-  const interceptors = options.observer ? [metricsInterceptor(options.observer, options.clock ?? systemClock, options.logger)] : [];
+  // Metrics first, so refused calls are counted too.
+  const interceptors: ServerInterceptor[] = [];
+  if (options.observer) interceptors.push(metricsInterceptor(options.observer, options.clock ?? systemClock, options.logger));
+  if (options.authenticate) interceptors.push(authInterceptor(options.authenticate, options.logger, options.onRefused));
   const server = new Server({
     'grpc.max_receive_message_length': maxBytes,
     'grpc.max_send_message_length': maxBytes,
@@ -110,7 +137,16 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
       call.once('cancelled', () => controller.abort(new Error('call cancelled')));
       const rawDeadline = call.getDeadline();
       const deadline = rawDeadline instanceof Date ? rawDeadline.getTime() : Number.isFinite(rawDeadline) ? rawDeadline : undefined;
-      const context: CallContext = { method, metadata: call.metadata, signal: controller.signal, deadline };
+      const caller = verifiedValue(call.metadata, VERIFIED_CALLER_METADATA_KEY);
+      const userSubject = verifiedValue(call.metadata, VERIFIED_USER_METADATA_KEY);
+      const context: CallContext = {
+        method,
+        metadata: call.metadata,
+        signal: controller.signal,
+        deadline,
+        ...(caller === undefined ? {} : { caller }),
+        ...(userSubject === undefined ? {} : { userSubject }),
+      };
       handler(call.request, context).then(
         (response) => callback(null, response),
         (error: unknown) => callback(toGrpcStatus(error, options.logger)),
@@ -189,4 +225,67 @@ function metricsInterceptor(observer: RpcCallObserver, clock: Clock, logger: Err
       },
     });
   };
+}
+
+function verifiedValue(metadata: Metadata, key: string): string | undefined {
+  const value = metadata.get(key)[0];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Services whose calls need no service token: probes and tooling reach them without one. */
+const UNAUTHENTICATED_PREFIXES = ['/grpc.health.v1.Health/', '/grpc.reflection.'];
+
+/**
+ * Verifies each call's service token before its handler sees the request. The token and any
+ * `x-jamey-verified-*` header the client sent are removed from the metadata; only after the
+ * token verifies does the interceptor set `x-jamey-verified-caller` (and `-user`), which the
+ * handler adapter turns into {@link CallContext.caller} and {@link CallContext.userSubject}.
+ * A refusal answers with the verifier's status (UNAUTHENTICATED or PERMISSION_DENIED) and a
+ * fixed message, and the request message is never passed on.
+ */
+function authInterceptor(verifier: ServiceTokenVerifier, logger: ErrorLogger, onRefused?: (method: string, error: unknown) => void): ServerInterceptor {
+  return (descriptor, call) => {
+    const exempt = UNAUTHENTICATED_PREFIXES.some((prefix) => descriptor.path.startsWith(prefix));
+    return new ServerInterceptingCall(call, {
+      start: (next) => {
+        const listener = new ServerListenerBuilder()
+          .withOnReceiveMetadata((metadata, nextMetadata) => {
+            const token = metadata.get(SERVICE_TOKEN_METADATA_KEY)[0];
+            metadata.remove(SERVICE_TOKEN_METADATA_KEY);
+            for (const key of Object.keys(metadata.getMap())) {
+              if (key.startsWith(VERIFIED_PREFIX)) metadata.remove(key);
+            }
+            if (exempt) {
+              nextMetadata(metadata);
+              return;
+            }
+            // grpc-js holds the request message until the metadata is passed on, so a refused
+            // call's message never reaches the handler.
+            verifier.verify(typeof token === 'string' ? token : undefined).then(
+              (verified) => {
+                metadata.set(VERIFIED_CALLER_METADATA_KEY, verified.caller);
+                if (verified.userSubject !== undefined) metadata.set(VERIFIED_USER_METADATA_KEY, verified.userSubject);
+                nextMetadata(metadata);
+              },
+              (error: unknown) => {
+                try {
+                  onRefused?.(descriptor.path, error);
+                } catch (hookError) {
+                  logger.error({ err: hookError }, 'onRefused hook failed');
+                }
+                call.sendStatus(refusal(error, logger));
+              },
+            );
+          })
+          .build();
+        next(listener);
+      },
+    });
+  };
+}
+
+/** The status of a refused call: the verifier's AuthError keeps its code; anything else is UNAUTHENTICATED. */
+function refusal(error: unknown, logger: ErrorLogger): Parameters<ServerInterceptingCall['sendStatus']>[0] {
+  const status = toGrpcStatus(isJameyError(error) ? error : new JameyError('UNAUTHENTICATED', 'The service token could not be verified'), logger);
+  return { code: status.code ?? GrpcStatus.UNAUTHENTICATED, details: status.details ?? 'unauthenticated', metadata: status.metadata ?? null };
 }

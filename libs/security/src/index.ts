@@ -63,4 +63,6 @@ export {
   type ServiceKeySettings,
   type ServiceAuth,
   createServiceAuth,
+  SERVICE_KEY_ENV,
+  serviceKeySettingsFromEnv,
 } from './setup.js';

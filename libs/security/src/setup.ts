@@ -3,7 +3,7 @@ import type { GrpcServiceName, ServiceName } from '@jamey/topology';
 import { ensureDevSigningKey } from './dev-keys.js';
 import { createHs256Keys, createJwksUrlKeys, createKeySetKeys, createStaticKeys, type AsymmetricAlgorithm, type KeyConfigError, type VerificationKeys } from './keys.js';
 import { assertNoDevKeysOutsideEmbedded, type RuntimeMode } from './mode.js';
-import { createFileSecretSource, type SecretSource, type SecretUnavailableError } from './secret.js';
+import { createFileSecretSource, secretSourceFromEnv, type SecretSource, type SecretUnavailableError } from './secret.js';
 import { createSigningKeySource, createStaticSigningKey, type ServiceKeyring } from './service-keys.js';
 import { createServiceTokenMinter, createServiceTokenVerifier, type ServiceTokenMinter, type ServiceTokenVerifier } from './service-tokens.js';
 import { createUserTokenVerifier, type UserTokenVerifier } from './user-tokens.js';
@@ -126,4 +126,27 @@ export async function createServiceAuth(
     minter: createServiceTokenMinter({ self, signingKey, ...clock }),
     verifier: self === 'gateway' ? undefined : createServiceTokenVerifier({ self: self as GrpcServiceName, keys, ...clock }),
   };
+}
+
+/** The variables {@link serviceKeySettingsFromEnv} reads (each also as `<name>_FILE`). */
+export const SERVICE_KEY_ENV = Object.freeze({ signingKey: 'JAMEY_SERVICE_SIGNING_KEY', publicKeys: 'JAMEY_SERVICE_PUBLIC_KEYS' });
+
+/**
+ * A service's key sources from its environment: `JAMEY_SERVICE_SIGNING_KEY_FILE` (or
+ * `JAMEY_SERVICE_SIGNING_KEY`), its private Ed25519 JWK, and `JAMEY_SERVICE_PUBLIC_KEYS_FILE`
+ * (or `JAMEY_SERVICE_PUBLIC_KEYS`), the JWKS of every service. Files are re-read as they
+ * change, so mounted Secrets rotate without a restart.
+ * @throws {Error} naming every missing variable: a service never runs without service tokens.
+ */
+export function serviceKeySettingsFromEnv(self: ServiceName, env: Readonly<Record<string, string | undefined>>): ServiceKeySettings {
+  const signingKey = secretSourceFromEnv(env, SERVICE_KEY_ENV.signingKey);
+  const publicKeys = secretSourceFromEnv(env, SERVICE_KEY_ENV.publicKeys);
+  const missing = [
+    signingKey === undefined && `${SERVICE_KEY_ENV.signingKey}_FILE (or ${SERVICE_KEY_ENV.signingKey}): the private key ${self} signs its service tokens with`,
+    publicKeys === undefined && `${SERVICE_KEY_ENV.publicKeys}_FILE (or ${SERVICE_KEY_ENV.publicKeys}): the public keys of every service`,
+  ].filter((problem): problem is string => problem !== false);
+  if (missing.length > 0) {
+    throw new Error(`${self} needs its service token keys (generate them with \`npm run service-key\`); missing ${missing.join('; ')}`);
+  }
+  return { signingKey: signingKey!, publicKeys: publicKeys! };
 }

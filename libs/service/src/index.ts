@@ -8,4 +8,4 @@ export {
   startServiceKit,
 } from './kit.js';
 export { guardDatabase } from './guarded-database.js';
-export { stopOnSignals } from './process.js';
+export { stopOnSignals, loadServiceAuth } from './process.js';

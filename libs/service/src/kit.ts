@@ -1,4 +1,5 @@
 import {
+  isJameyError,
   createIdGenerator,
   cryptoRandom,
   systemClock,
@@ -20,6 +21,8 @@ import {
 } from '@jamey/events';
 import { createCircuitBreaker, createDegradationManager, type DegradationManager } from '@jamey/resilience';
 import { createRpcServer, type RpcServer } from '@jamey/rpc';
+import type { ServiceAuth } from '@jamey/security';
+import type { GrpcServiceName } from '@jamey/topology';
 import {
   createDatabaseMetrics,
   createHealth,
@@ -90,6 +93,11 @@ export interface ServiceKit {
    * event consumer the service creates.
    */
   readonly eventsObserver: EventsObserver;
+  /**
+   * The `serviceToken` option of a `createRpcClient` calling `callee`: mints (and caches) the
+   * service token each call carries. Undefined when the kit was made without `serviceAuth`.
+   */
+  serviceToken(callee: GrpcServiceName): ((userSubject?: string) => Promise<string>) | undefined;
 }
 
 /** Options for {@link createServiceKit}. */
@@ -102,6 +110,14 @@ export interface ServiceKitOptions {
   readonly clock?: Clock;
   readonly random?: RandomSource;
   readonly logger?: Logger;
+  /**
+   * The service's token minter and verifier (`createServiceAuth`). With it, the gRPC server
+   * refuses every call without a valid service token from an allowed caller before any handler
+   * runs, and {@link ServiceKit.serviceToken} gives clients their tokens. Every process passes
+   * it (`main.ts` from `JAMEY_SERVICE_*` keys, the embedded host from its keyring); only tests
+   * of a single service leave it out.
+   */
+  readonly serviceAuth?: ServiceAuth;
 }
 
 /**
@@ -172,10 +188,22 @@ export async function createServiceKit(options: ServiceKitOptions): Promise<Serv
     outbox: createOutbox({ source: settings.name, clock, ids, messagingSystem: transport.system }),
     relay,
     eventsObserver: eventsMetrics.observe,
+    serviceToken: (callee) => {
+      const minter = options.serviceAuth?.minter;
+      return minter === undefined ? undefined : (userSubject) => minter.mint(callee, userSubject);
+    },
     rpc: createRpcServer({
       logger,
       clock,
       observer: rpcMetrics.server,
+      ...(options.serviceAuth?.verifier
+        ? {
+            authenticate: options.serviceAuth.verifier,
+            // Never the token: the error's message is a fixed sentence per reason.
+            onRefused: (method: string, error: unknown) =>
+              logger.warn({ method, code: isJameyError(error) ? error.code : 'UNAUTHENTICATED', reason: (error as { reason?: unknown }).reason, err: isJameyError(error) ? undefined : error }, 'service call refused'),
+          }
+        : {}),
       readiness: async () => (await health.readiness({ maxAgeMs: GRPC_HEALTH_READINESS_MAX_AGE_MS })).ready,
     }),
     transport,

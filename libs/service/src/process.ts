@@ -1,6 +1,8 @@
 import { exitOnSignals } from '@jamey/core';
 import type { EventTransport } from '@jamey/events';
+import { createServiceAuth, serviceKeySettingsFromEnv, type ServiceAuth } from '@jamey/security';
 import { shutdownTelemetry, type Logger } from '@jamey/telemetry';
+import type { ServiceName } from '@jamey/topology';
 import type { RunningService } from './kit.js';
 import type { ServiceSettings } from './settings.js';
 
@@ -20,4 +22,18 @@ export function stopOnSignals(running: RunningService, transport: EventTransport
     logger,
     settings.shutdownGraceMs + 5000,
   );
+}
+
+/**
+ * A service process's service-token keys from `JAMEY_SERVICE_SIGNING_KEY_FILE` and
+ * `JAMEY_SERVICE_PUBLIC_KEYS_FILE` (or the variables themselves), loaded now so a missing or
+ * broken key stops the start with a message naming the variable, never the key. Rotated files
+ * are picked up without a restart; a rotated file that cannot be used is logged at warn and the
+ * previous key stays in force.
+ * @throws {Error} when a variable is missing or a key is unusable.
+ */
+export function loadServiceAuth(self: ServiceName, env: Readonly<Record<string, string | undefined>>, logger: Logger): Promise<ServiceAuth> {
+  return createServiceAuth(self, serviceKeySettingsFromEnv(self, env), {
+    onKeyError: (error) => logger.warn({ err: error }, 'a rotated service key could not be used; the previous one stays in force'),
+  });
 }

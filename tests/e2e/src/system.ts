@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestSchema, uniqueName, type TestSchema } from '@jamey/data/testing';
+import { generateServiceKeyring, SERVICE_KEY_ENV } from '@jamey/security';
 import { fastAlertRulesFile } from './alerts.js';
 import { freePort, startProcess, type ServiceProcess } from './processes.js';
 
@@ -59,6 +60,26 @@ function portEnv(ports: Awaited<ReturnType<typeof allocatePorts>>): Record<strin
 }
 
 /**
+ * Writes a fresh service-token key pair per service and the shared public key set into a
+ * temporary folder, the way Kubernetes mounts them, and returns each process's `_FILE`
+ * variables and a function that removes the folder.
+ */
+async function serviceKeyFiles(): Promise<{ envFor(name: GrpcService | 'gateway'): Record<string, string>; remove(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'jamey-e2e-keys-'));
+  const keyring = await generateServiceKeyring();
+  const publicKeys = join(dir, 'service-keys.jwks.json');
+  writeFileSync(publicKeys, JSON.stringify(keyring.publicJwks), { mode: 0o600 });
+  for (const [name, jwk] of Object.entries(keyring.privateJwks)) writeFileSync(join(dir, `${name}.private.jwk`), JSON.stringify(jwk), { mode: 0o600 });
+  return {
+    envFor: (name) => ({
+      [`${SERVICE_KEY_ENV.signingKey}_FILE`]: join(dir, `${name}.private.jwk`),
+      [`${SERVICE_KEY_ENV.publicKeys}_FILE`]: publicKeys,
+    }),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/**
  * Starts the six services as separate processes on real Postgres and Kafka. Each service gets
  * its own fresh schema in its own database, and audit a fresh consumer group, so runs never
  * see each other's data.
@@ -83,12 +104,14 @@ export async function startRealSystem(infra: Record<string, string>): Promise<Ja
     schemas.push(schema);
     env[`${name.toUpperCase()}_DATABASE_URL`] = schema.url;
   }
+  // Every gRPC call carries a service token signed with the caller's own key.
+  const keys = await serviceKeyFiles();
   const processes = new Map<string, ServiceProcess>();
   // Every process ever started, restarted ones included, so output() shows what killed ones said.
   const history: ServiceProcess[] = [];
   const start = async (name: GrpcService | 'gateway'): Promise<void> => {
     const script = name === 'gateway' ? 'apps/gateway/dist/main.js' : `apps/${name}/dist/main.js`;
-    const started = await startProcess(name, script, env, `http://127.0.0.1:${ports[name].admin}/readyz`);
+    const started = await startProcess(name, script, { ...env, ...keys.envFor(name) }, `http://127.0.0.1:${ports[name].admin}/readyz`);
     processes.set(name, started);
     history.push(started);
   };
@@ -98,6 +121,7 @@ export async function startRealSystem(infra: Record<string, string>): Promise<Ja
   } catch (error) {
     await Promise.all([...processes.values()].map((p) => p.stop('SIGKILL')));
     await Promise.all(schemas.map((s) => s.drop()));
+    keys.remove();
     throw error;
   }
   return {
@@ -124,6 +148,7 @@ export async function startRealSystem(infra: Record<string, string>): Promise<Ja
         if (exit.code !== 0) codes.push(`${name} exited with ${exit.code ?? exit.signal}`);
       }
       await Promise.all(schemas.map((s) => s.drop()));
+      keys.remove();
       if (codes.length > 0) throw new Error(`unclean shutdown: ${codes.join(', ')}`);
     },
     output: () => history.map((p) => `--- ${p.name} ---\n${p.output()}`).join('\n'),

@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client, credentials, loadPackageDefinition } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { createRequire } from 'node:module';
+import { systemClock } from '@jamey/core';
+import { memory as pb } from '@jamey/proto';
+import { createServiceAuth, generateServiceKeyring, type ServiceAuth, type ServiceKeyring } from '@jamey/security';
+import type { ServiceName } from '@jamey/topology';
+import { checkHealth, createRpcClient, createRpcServer, type CallContext, type RpcServer } from './index.js';
+import { expectRpcError } from './testing.js';
+
+const silent = { error: () => undefined };
+
+// The gRPC attack suite: a real server on loopback with the service-token interceptor, called
+// the way an attacker inside the network would.
+describe('service tokens on gRPC calls', () => {
+  let keyring: ServiceKeyring;
+  let server: RpcServer;
+  let address: string;
+  let handled: CallContext[] = [];
+  const refused: { method: string; error: unknown }[] = [];
+  const auth = new Map<ServiceName, ServiceAuth>();
+
+  const authOf = async (service: ServiceName, ring = keyring, clock = systemClock): Promise<ServiceAuth> => createServiceAuth(service, { keyring: ring }, { clock });
+  const clientWith = (serviceToken?: (sub?: string) => Promise<string>) =>
+    createRpcClient(pb.MemoryServiceService, { dependency: 'memory', address, clock: systemClock, ...(serviceToken ? { serviceToken } : {}) });
+  const fetchOne = (client: ReturnType<typeof clientWith>, metadata?: Record<string, string>) =>
+    client.getMemory({ id: 'm1' }, metadata ? { metadata } : {}).finally(() => client.close());
+
+  beforeAll(async () => {
+    keyring = await generateServiceKeyring();
+    for (const service of ['memory', 'consciousness', 'soul', 'gateway'] as const) auth.set(service, await authOf(service));
+    server = createRpcServer({
+      logger: silent,
+      authenticate: auth.get('memory')!.verifier!,
+      onRefused: (method, error) => refused.push({ method, error }),
+    });
+    server.addService<pb.MemoryServiceServer>('jamey.memory.v1.MemoryService', pb.MemoryServiceService, {
+      async storeMemory() {
+        throw new Error('not used');
+      },
+      async getMemory(request, context) {
+        handled.push(context);
+        return { memory: { id: request.id, content: 'x', layer: 3, tags: [], importance: 0.5, createTime: new Date(0) } };
+      },
+      async searchMemories() {
+        throw new Error('not used');
+      },
+      async deleteMemory() {
+        throw new Error('not used');
+      },
+    });
+    address = `127.0.0.1:${await server.listen('127.0.0.1', 0)}`;
+    server.setServing(true);
+  });
+
+  afterAll(async () => {
+    await server.shutdown(1000);
+  });
+
+  const refusedWith = async (code: 'UNAUTHENTICATED' | 'PERMISSION_DENIED', call: Promise<unknown>): Promise<void> => {
+    handled = [];
+    await expectRpcError(call, code);
+    expect(handled).toEqual([]);
+  };
+
+  it('lets a caller on the allow-list through, and the handler sees the caller and the user', async () => {
+    handled = [];
+    const minter = auth.get('consciousness')!.minter;
+    const client = clientWith((sub) => minter.mint('memory', sub));
+    const response = await client.getMemory({ id: 'm1' }, { userSubject: 'user-42' });
+    expect(response.memory?.id).toBe('m1');
+    await client.getMemory({ id: 'm2' });
+    client.close();
+    expect(handled.map((c) => [c.caller, c.userSubject])).toEqual([
+      ['consciousness', 'user-42'],
+      ['consciousness', undefined],
+    ]);
+    // The token is removed before the handler: handlers cannot leak or replay it.
+    expect(handled[0]!.metadata.get('x-jamey-service-token')).toEqual([]);
+  });
+
+  it('refuses a call without a token with UNAUTHENTICATED', async () => {
+    const before = refused.length;
+    await refusedWith('UNAUTHENTICATED', fetchOne(clientWith()));
+    expect(refused.slice(before).map((r) => r.method)).toEqual(['/jamey.memory.v1.MemoryService/GetMemory']);
+  });
+
+  it('refuses a garbage token with UNAUTHENTICATED', async () => {
+    await refusedWith('UNAUTHENTICATED', fetchOne(clientWith(() => Promise.resolve('not-a-token'))));
+    await refusedWith('UNAUTHENTICATED', fetchOne(clientWith(() => Promise.resolve('a.b.c'))));
+  });
+
+  it('refuses a token meant for another service with UNAUTHENTICATED', async () => {
+    const minter = auth.get('consciousness')!.minter;
+    await refusedWith('UNAUTHENTICATED', fetchOne(clientWith(() => minter.mint('soul'))));
+  });
+
+  it('refuses an expired token with UNAUTHENTICATED', async () => {
+    const past = { now: () => Date.now() - 10 * 60_000 };
+    const minter = (await authOf('consciousness', keyring, past)).minter;
+    await refusedWith('UNAUTHENTICATED', fetchOne(clientWith(() => minter.mint('memory'))));
+  });
+
+  it('refuses a token signed by a key the service does not trust with UNAUTHENTICATED', async () => {
+    const stranger = await generateServiceKeyring(['consciousness'], 'k1');
+    const minter = (await createServiceAuth('consciousness', { keyring: { ...keyring, privateJwks: { ...keyring.privateJwks, consciousness: stranger.privateJwks.consciousness } } })).minter;
+    await refusedWith('UNAUTHENTICATED', fetchOne(clientWith(() => minter.mint('memory'))));
+  });
+
+  it('refuses a valid token from a service that may not call this one with PERMISSION_DENIED', async () => {
+    const minter = auth.get('soul')!.minter;
+    await refusedWith('PERMISSION_DENIED', fetchOne(clientWith(() => minter.mint('memory'))));
+  });
+
+  it('refuses a spoofed verified-caller header without a token, and ignores one sent beside a valid token', async () => {
+    await refusedWith('UNAUTHENTICATED', fetchOne(clientWith(), { 'x-jamey-verified-caller': 'gateway' }));
+    handled = [];
+    const minter = auth.get('consciousness')!.minter;
+    await fetchOne(clientWith((sub) => minter.mint('memory', sub)), { 'x-jamey-verified-caller': 'gateway', 'x-jamey-verified-user': 'admin' });
+    expect(handled.map((c) => [c.caller, c.userSubject])).toEqual([['consciousness', undefined]]);
+  });
+
+  it('answers grpc.health.v1 without a token', async () => {
+    expect((await checkHealth(address, 'jamey.memory.v1.MemoryService', 1000)).status).toBe('SERVING');
+  });
+
+  it('answers server reflection without a token', async () => {
+    const require = createRequire(import.meta.url);
+    const reflectionProto = require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
+    const definition = loadPackageDefinition(loadSync(reflectionProto, { keepCase: true })) as unknown as {
+      grpc: { reflection: { v1: { ServerReflection: new (address: string, creds: unknown) => Client & { ServerReflectionInfo: () => NodeJS.ReadWriteStream & { write: (m: unknown) => void; end: () => void } } } } };
+    };
+    const client = new definition.grpc.reflection.v1.ServerReflection(address, credentials.createInsecure());
+    const stream = client.ServerReflectionInfo();
+    const response = await new Promise<{ list_services_response?: { service: { name: string }[] } }>((resolve, reject) => {
+      stream.on('data', resolve);
+      stream.on('error', reject);
+      stream.write({ list_services: '' });
+    });
+    stream.end();
+    client.close();
+    expect(response.list_services_response?.service.map((s) => s.name)).toContain('jamey.memory.v1.MemoryService');
+  });
+});
