@@ -135,6 +135,11 @@ spec:
             - name: OTEL_RESOURCE_ATTRIBUTES
               value: {{ printf "service.namespace=jamey,deployment.environment=%s,service.version=%s,jamey.track=%s" $root.Release.Namespace (default $root.Chart.AppVersion .image.tag) $track | quote }}
             {{- include "jamey.secretEnv" (dict "root" $root "s" $s) | nindent 12 }}
+            # Service-token keys, as files re-read on rotation (docs/security.md).
+            - name: JAMEY_SERVICE_SIGNING_KEY_FILE
+              value: /var/run/secrets/jamey/service-auth/signing-key.jwk
+            - name: JAMEY_SERVICE_PUBLIC_KEYS_FILE
+              value: /var/run/secrets/jamey/service-auth/service-keys.jwks
           {{- if $grpc }}
           startupProbe:
             grpc:
@@ -199,10 +204,24 @@ spec:
           volumeMounts:
             - name: tmp
               mountPath: /tmp
+            # No subPath: kubelet then updates the files when the Secret changes.
+            - name: service-auth
+              mountPath: /var/run/secrets/jamey/service-auth
+              readOnly: true
       volumes:
         - name: tmp
           emptyDir:
             sizeLimit: {{ $s.tmpSizeLimit }}
+        - name: service-auth
+          secret:
+            secretName: {{ $root.Values.serviceAuth.secretName }}
+            defaultMode: 0400
+            # Only this service's private key, and everyone's public keys.
+            items:
+              - key: {{ $s.name }}.private.jwk
+                path: signing-key.jwk
+              - key: service-keys.jwks
+                path: service-keys.jwks
 {{- end -}}
 
 {{/* Environment from Secrets (database URL, Redis URL, extra secretEnv). Input: dict "root" $ "s" <service>. */}}

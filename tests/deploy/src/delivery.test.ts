@@ -125,6 +125,11 @@ function commands(markdown: string): string[] {
  */
 function checkDoc(path: string): void {
   const { kubectl } = tools();
+  // Files a command writes (`npm run service-key … --out secrets`) live here, where later
+  // commands (`kubectl create secret … --from-file=secrets/…`) read them.
+  const workdir = mkdtempSync(join(tmpdir(), 'jamey-doc-run-'));
+  // Secrets the doc creates, by name, with their keys.
+  const secrets = new Map<string, string[]>();
   let values: string[] = [];
   let objects: K8sObject[] = [];
   const skaffold = parse(read('skaffold.yaml')) as any;
@@ -143,12 +148,27 @@ function checkDoc(path: string): void {
       values = reuse ? [...values, ...own] : own;
       objects = render(values.map((w) => (w.startsWith('helm/') ? join(REPO_ROOT, w) : w)), { release: release!, namespace });
       expect(objects.flatMap((o) => validateObject(o)), line).toEqual([]);
+      // Every key a Deployment mounts from a Secret the doc created is in that Secret.
+      for (const o of ofKind(objects, 'Deployment')) {
+        for (const volume of ((o.spec as any).template.spec.volumes ?? []) as any[]) {
+          const keys = secrets.get(volume.secret?.secretName);
+          if (keys === undefined) continue;
+          for (const item of volume.secret.items ?? []) expect(keys, `${line}: ${o.metadata.name} mounts ${item.key}`).toContain(item.key);
+        }
+      }
     } else if (tool === 'helm' && verb === 'test') {
       expect(objects.some((o) => o.metadata.annotations?.['helm.sh/hook'] === 'test'), line).toBe(true);
     } else if (tool === 'node' && words[1] === 'deploy/scripts/canary.mjs') {
       expect(planCanary(words.slice(2)).commands.length, line).toBeGreaterThan(0);
+    } else if (tool === 'npm' && words.slice(0, 4).join(' ') === 'npm run -s service-key') {
+      // The real command (built by `npm test`'s build step), writing into the scratch folder.
+      run(process.execPath, [join(REPO_ROOT, 'libs/security/dist/cli/service-key.js'), ...words.slice(words.indexOf('--') + 1)], { cwd: workdir });
     } else if (tool === 'kubectl' && words.includes('create')) {
-      run(kubectl, [...words.slice(1), '--dry-run=client', '-o', 'yaml']);
+      const created = run(kubectl, [...words.slice(1), '--dry-run=client', '-o', 'yaml'], { cwd: workdir });
+      if (words.includes('secret')) {
+        const secret = parse(created) as { metadata: { name: string }; data: Record<string, string> };
+        secrets.set(secret.metadata.name, Object.keys(secret.data));
+      }
     } else if (tool === 'kubectl' && words.includes('apply')) {
       const file = words[words.indexOf('-f') + 1]!;
       expect(parseObjects(read(file)).flatMap((o) => validateObject(o)), line).toEqual([]);

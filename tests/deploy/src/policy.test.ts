@@ -68,6 +68,29 @@ describe.each(Object.keys(MATRIX))('policy checks: %s', (matrix) => {
     expect(problems).toEqual([]);
   });
 
+  it("mounts each service's own service-token key, and nobody else's, with both key variables", () => {
+    const problems: string[] = [];
+    const deployments = get(matrix).filter((x) => x.kind === 'Deployment');
+    expect(deployments.length).toBeGreaterThan(0);
+    for (const o of deployments) {
+      const pod: any = (o.spec as any).template.spec;
+      const svc = o.metadata.labels?.['jamey.io/service'] ?? '';
+      const volume = (pod.volumes as any[]).find((v) => v.name === 'service-auth');
+      const keys = (volume?.secret?.items ?? []).map((i: any) => `${i.key}->${i.path}`).sort();
+      if (JSON.stringify(keys) !== JSON.stringify([`${svc}.private.jwk->signing-key.jwk`, 'service-keys.jwks->service-keys.jwks'].sort())) {
+        problems.push(`Deployment/${o.metadata.name}: service-auth items ${keys.join(', ')}`);
+      }
+      for (const c of pod.containers as any[]) {
+        const mount = (c.volumeMounts ?? []).find((m: any) => m.name === 'service-auth');
+        if (mount?.readOnly !== true || mount.subPath !== undefined) problems.push(`Deployment/${o.metadata.name}: service-auth mount`);
+        const env = Object.fromEntries((c.env ?? []).map((e: any) => [e.name, e.value]));
+        if (env['JAMEY_SERVICE_SIGNING_KEY_FILE'] !== `${mount?.mountPath}/signing-key.jwk`) problems.push(`Deployment/${o.metadata.name}: signing key file`);
+        if (env['JAMEY_SERVICE_PUBLIC_KEYS_FILE'] !== `${mount?.mountPath}/service-keys.jwks`) problems.push(`Deployment/${o.metadata.name}: public keys file`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
   it('gives every Deployment a PDB, and an HPA or a documented reason', () => {
     const objects = get(matrix);
     const pdbs = ofKind(objects, 'PodDisruptionBudget') as any[];

@@ -1,5 +1,5 @@
-import { readFile, writeFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SERVICE_NAMES, type ServiceName } from '@jamey/topology';
 import type { JSONWebKeySet } from 'jose';
@@ -61,9 +61,12 @@ export async function runServiceKeyCommand(argv: readonly string[], output: Comm
   try {
     const { privateJwk, publicJwk } = await generateServiceKey(service, keyId);
     const privatePath = join(values.out!, `${service}.${keyId}.private.jwk`);
+    // Created when missing, readable by the owner only: it holds private keys.
+    await mkdir(values.out!, { recursive: true, mode: 0o700 });
     await writeFile(privatePath, `${JSON.stringify(privateJwk)}\n`, { mode: 0o600, flag: 'wx' });
     output.stdout.write(`private key: ${privatePath}\n`);
     if (values.jwks !== undefined) {
+      await mkdir(dirname(values.jwks), { recursive: true, mode: 0o700 });
       const jwks = await readJwks(values.jwks);
       if (jwks.keys.some((key) => key.kid === publicJwk.kid)) throw new Error(`${values.jwks} already holds ${publicJwk.kid}`);
       jwks.keys.push(publicJwk);

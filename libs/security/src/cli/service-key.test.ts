@@ -39,6 +39,13 @@ describe('npm run service-key', () => {
     await expect(memory.verifier!.verify(await gateway.minter.mint('memory', 'alice'))).resolves.toMatchObject({ caller: 'gateway' });
   });
 
+  it('creates a missing output folder, readable by its owner only', async () => {
+    const out = join(dir, 'secrets');
+    expect((await run(['--service', 'soul', '--key-id', 'k1', '--out', out, '--jwks', join(out, 'service-keys.jwks')])).code).toBe(0);
+    expect((await stat(out)).mode & 0o777).toBe(0o700);
+    expect((await stat(join(out, 'soul.k1.private.jwk'))).mode & 0o777).toBe(0o600);
+  });
+
   it('never overwrites a private key or duplicates a kid', async () => {
     const jwks = join(dir, 'keys.jwks');
     expect((await run(['--service', 'soul', '--key-id', 'a', '--out', dir, '--jwks', jwks])).code).toBe(0);
