@@ -659,7 +659,18 @@ print_env() {
 
 # Before starting anything: a port of a server we are about to start must be free,
 # otherwise we'd "wait for readiness" against somebody else's server.
+# Our ports sit in Linux's ephemeral range (32768-60999), so an outgoing connection may be given
+# one of them just before a server binds it. As root, reserve them from ephemeral use first.
+reserve_ports() {
+  local file=/proc/sys/net/ipv4/ip_local_reserved_ports current ports
+  is_root && [[ -w "$file" ]] || return 0
+  current="$(cat "$file")"
+  ports="$PG_PORT,$REDIS_PORT,$KAFKA_PORT,$KAFKA_CONTROLLER_PORT,$JAEGER_OTLP_GRPC_PORT,$JAEGER_OTLP_HTTP_PORT,$JAEGER_QUERY_PORT,$JAEGER_QUERY_GRPC_PORT"
+  echo "${current:+$current,}$ports" >"$file" 2>/dev/null || warn "could not reserve ports $ports from ephemeral use"
+}
+
 preflight_ports() {
+  reserve_ports
   local busy=()
   pg_running || ! port_open "$PG_PORT" || busy+=("$PG_PORT (JAMEY_PG_PORT)")
   redis_running || ! port_open "$REDIS_PORT" || busy+=("$REDIS_PORT (JAMEY_REDIS_PORT)")
