@@ -3,12 +3,23 @@ import { loadServiceAuth, stopOnSignals } from '@jamey/service';
 import { createLogger } from '@jamey/telemetry';
 import { loadAuditConfig } from './config.js';
 import { startAuditService } from './service.js';
+import { loadAuditSigningKey } from './signing-key.js';
 
 const config = loadAuditConfig(process.env);
 const logger = createLogger({ service: 'audit', level: config.service.logLevel });
+// The key that signs tree heads (AUDIT_SIGNING_KEY_FILE or AUDIT_SIGNING_KEY); without one the
+// log could not prove anything, so audit refuses to start (the message names the variables).
+const signingKey = await loadAuditSigningKey({ file: config.signingKeyFile, pem: process.env['AUDIT_SIGNING_KEY'] }, config.logOrigin).catch(
+  (error: unknown) => {
+    logger.fatal({ err: error }, 'audit cannot start');
+    logger.flush();
+    process.exit(1);
+  },
+);
 const transport = createKafkaTransport({ brokers: [...config.kafkaBrokers], clientId: 'audit', logger });
 const running = await startAuditService({
   settings: config.service, transport, logger, serviceAuth: await loadServiceAuth('audit', process.env, logger), replayFrom: config.replayFrom,
   consumerGroup: config.consumerGroup,
+  treeHeads: { key: signingKey, origin: config.logOrigin, intervalMs: config.treeHeadIntervalMs },
 });
 stopOnSignals(running, transport, logger, config.service);

@@ -1,4 +1,5 @@
-import { startAuditService } from '@jamey/audit';
+import { join } from 'node:path';
+import { loadAuditSigningKey, startAuditService } from '@jamey/audit';
 import { startConsciousnessService } from '@jamey/consciousness';
 import { createInProcessTransport } from '@jamey/events';
 import { startGateway } from '@jamey/gateway';
@@ -9,6 +10,9 @@ import { createLogger, type Logger } from '@jamey/telemetry';
 import { startTelemetryService } from '@jamey/telemetry-service';
 import { eventSubscriptions, SERVICE_NAMES, type ServiceName } from '@jamey/topology';
 import type { HostConfig } from './config.js';
+
+/** The embedded audit log's origin (its checkpoints' first line). */
+const AUDIT_LOG_ORIGIN = 'jamey.io/audit';
 
 /** All six services running in this process. */
 export interface RunningHost {
@@ -60,7 +64,9 @@ export async function startHost(config: HostConfig, logger: Logger = createLogge
   };
 
   try {
-    started.push(await startAuditService(common('audit')));
+    // The audit log's tree-head key is generated once under the data folder (0600) and kept.
+    const auditKey = await loadAuditSigningKey({ generateIn: join(config.dataDir, 'audit') }, AUDIT_LOG_ORIGIN);
+    started.push(await startAuditService({ ...common('audit'), treeHeads: { key: auditKey, origin: AUDIT_LOG_ORIGIN, intervalMs: 10_000 } }));
     started.push(await startMemoryService(common('memory')));
     started.push(await startSoulService(common('soul')));
     started.push(

@@ -140,6 +140,10 @@ spec:
               value: /var/run/secrets/jamey/service-auth/signing-key.jwk
             - name: JAMEY_SERVICE_PUBLIC_KEYS_FILE
               value: /var/run/secrets/jamey/service-auth/service-keys.jwks
+            {{- if eq $s.name "audit" }}
+            - name: AUDIT_SIGNING_KEY_FILE
+              value: /var/run/secrets/jamey/audit-log/signing-key.pem
+            {{- end }}
           {{- if $grpc }}
           startupProbe:
             grpc:
@@ -208,6 +212,11 @@ spec:
             - name: service-auth
               mountPath: /var/run/secrets/jamey/service-auth
               readOnly: true
+            {{- if eq $s.name "audit" }}
+            - name: audit-log
+              mountPath: /var/run/secrets/jamey/audit-log
+              readOnly: true
+            {{- end }}
       volumes:
         - name: tmp
           emptyDir:
@@ -222,6 +231,15 @@ spec:
                 path: signing-key.jwk
               - key: service-keys.jwks
                 path: service-keys.jwks
+        {{- if eq $s.name "audit" }}
+        - name: audit-log
+          secret:
+            secretName: {{ $root.Values.auditLog.signingKeySecret }}
+            defaultMode: 0400
+            items:
+              - key: signing-key.pem
+                path: signing-key.pem
+        {{- end }}
 {{- end -}}
 
 {{/* Environment from Secrets (database URL, Redis URL, extra secretEnv). Input: dict "root" $ "s" <service>. */}}

@@ -163,6 +163,8 @@ function checkDoc(path: string): void {
     } else if (tool === 'npm' && words.slice(0, 4).join(' ') === 'npm run -s service-key') {
       // The real command (built by `npm test`'s build step), writing into the scratch folder.
       run(process.execPath, [join(REPO_ROOT, 'libs/security/dist/cli/service-key.js'), ...words.slice(words.indexOf('--') + 1)], { cwd: workdir });
+    } else if (tool === 'openssl' && verb === 'genpkey') {
+      run('openssl', words.slice(1), { cwd: workdir });
     } else if (tool === 'kubectl' && words.includes('create')) {
       const created = run(kubectl, [...words.slice(1), '--dry-run=client', '-o', 'yaml'], { cwd: workdir });
       if (words.includes('secret')) {

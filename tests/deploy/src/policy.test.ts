@@ -86,6 +86,10 @@ describe.each(Object.keys(MATRIX))('policy checks: %s', (matrix) => {
         const env = Object.fromEntries((c.env ?? []).map((e: any) => [e.name, e.value]));
         if (env['JAMEY_SERVICE_SIGNING_KEY_FILE'] !== `${mount?.mountPath}/signing-key.jwk`) problems.push(`Deployment/${o.metadata.name}: signing key file`);
         if (env['JAMEY_SERVICE_PUBLIC_KEYS_FILE'] !== `${mount?.mountPath}/service-keys.jwks`) problems.push(`Deployment/${o.metadata.name}: public keys file`);
+        // Only audit holds the audit log's signing key.
+        const auditMount = (c.volumeMounts ?? []).find((m: any) => m.name === 'audit-log');
+        if ((svc === 'audit') !== (auditMount !== undefined)) problems.push(`Deployment/${o.metadata.name}: audit-log key mount`);
+        if (svc === 'audit' && env['AUDIT_SIGNING_KEY_FILE'] !== `${auditMount?.mountPath}/signing-key.pem`) problems.push(`Deployment/${o.metadata.name}: audit signing key file`);
       }
     }
     expect(problems).toEqual([]);

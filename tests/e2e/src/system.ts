@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,6 +99,9 @@ export async function startRealSystem(infra: Record<string, string>): Promise<Ja
     // reads reach L2 often, so the Redis outage test sees L2 in use before and after.
     REDIS_URL: infra['REDIS_URL']!,
     MEMORY_CACHE_L1_TTL_MS: '1000',
+    // The audit log signs its tree heads with a key made for this run.
+    AUDIT_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    AUDIT_TREE_HEAD_INTERVAL_MS: '1000',
   };
   for (const name of GRPC_SERVICES) {
     const schema = await createTestSchema(infra[`${name.toUpperCase()}_DATABASE_URL`]!, `e2e_${name}`);
