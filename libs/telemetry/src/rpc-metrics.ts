@@ -1,20 +1,8 @@
+import type { RpcCallRecord, RpcClientCallRecord } from '@jamey/rpc';
 import { Histogram, type Registry } from 'prom-client';
 import { LATENCY_BUCKETS_SECONDS } from './metrics.js';
 
-/** One finished gRPC call, as `@jamey/rpc` reports it to its observers. */
-export interface RpcCallRecord {
-  /** Full method path, `/package.Service/Method`. */
-  readonly method: string;
-  /** gRPC status name: `OK`, `NOT_FOUND`, `UNAVAILABLE`, … */
-  readonly code: string;
-  readonly durationMs: number;
-}
-
-/** One finished outgoing call: a {@link RpcCallRecord} plus the callee. */
-export interface RpcClientCallRecord extends RpcCallRecord {
-  /** The callee's name, for example `memory`. */
-  readonly dependency: string;
-}
+export type { RpcCallRecord, RpcClientCallRecord };
 
 /** Observers that turn `@jamey/rpc` call reports into RED metrics on one registry. */
 export interface RpcMetrics {
