@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { memoryTree } from '../testing/memory-tree.js';
 import {
-  completedParents,
   consistencyProofRanges,
   emptyRoot,
   inclusionProofRanges,
@@ -14,25 +14,12 @@ import {
   rangeNodes,
   rootHash,
   type LeafRange,
-  type NodeId,
 } from './merkle.js';
 
-/** An in-memory node store filled the way storage fills it: each leaf, then the parents it completes. */
+/** The in-memory tree, with proof hashes as hex for comparison with the vectors. */
 function buildTree(entries: readonly Uint8Array[]) {
-  const nodes = new Map<string, Buffer>();
-  entries.forEach((entry, index) => {
-    nodes.set(nodeKey({ level: 0, index }), leafHash(entry));
-    for (const { node, left, right } of completedParents(index)) {
-      nodes.set(nodeKey(node), nodeHash(nodes.get(nodeKey(left))!, nodes.get(nodeKey(right))!));
-    }
-  });
-  const lookup = (node: NodeId): Buffer => {
-    const hash = nodes.get(nodeKey(node));
-    if (!hash) throw new Error(`node ${nodeKey(node)} is not stored`);
-    return hash;
-  };
-  const hashes = (ranges: readonly LeafRange[]) => ranges.map((range) => rangeHash(range.start, range.end, lookup).toString('hex'));
-  return { nodes, lookup, hashes };
+  const tree = memoryTree(entries);
+  return { ...tree, hashes: (ranges: readonly LeafRange[]) => tree.hashes(ranges).map((hash) => hash.toString('hex')) };
 }
 
 /** MTH straight from the RFC's recursive definition, with no stored nodes. */

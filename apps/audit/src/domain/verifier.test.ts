@@ -12,32 +12,16 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '../../verifier/verify-audit.mjs';
+import { memoryTree } from '../testing/memory-tree.js';
 import { signCheckpoint, verifierKey } from './checkpoint.js';
-import {
-  completedParents,
-  consistencyProofRanges,
-  inclusionProofRanges,
-  leafHash,
-  nodeHash,
-  nodeKey,
-  rangeHash,
-  rootHash,
-  type LeafRange,
-  type NodeId,
-} from './merkle.js';
+import { consistencyProofRanges, inclusionProofRanges, leafHash, rootHash } from './merkle.js';
 
 const verifierScript = fileURLToPath(new URL('../../verifier/verify-audit.mjs', import.meta.url));
 
 /** A log of `count` entries, built the way storage builds it, with proofs from merkle.ts. */
 function log(count: number) {
   const entries = Array.from({ length: count }, (_, i) => Buffer.from(`{"seq":${i},"action":"memory.encoded"}`));
-  const nodes = new Map<string, Buffer>();
-  entries.forEach((entry, index) => {
-    nodes.set(nodeKey({ level: 0, index }), leafHash(entry));
-    for (const { node, left, right } of completedParents(index)) nodes.set(nodeKey(node), nodeHash(nodes.get(nodeKey(left))!, nodes.get(nodeKey(right))!));
-  });
-  const lookup = (node: NodeId) => nodes.get(nodeKey(node))!;
-  const hashes = (ranges: LeafRange[]) => ranges.map((r) => rangeHash(r.start, r.end, lookup));
+  const { lookup, hashes } = memoryTree(entries);
   return {
     entries,
     root: (size: number) => rootHash(size, lookup),

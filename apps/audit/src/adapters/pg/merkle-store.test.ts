@@ -7,9 +7,10 @@ import { VerificationError, verifyBundle } from '../../../verifier/verify-audit.
 import type { AuditEntry } from '../../domain/audit-record.js';
 import { signCheckpoint, verifierKey } from '../../domain/checkpoint.js';
 import { leafEntry } from '../../domain/leaf-entry.js';
-import { completedParents, leafHash, nodeHash, nodeKey } from '../../domain/merkle.js';
+import { nodeHash, nodeKey } from '../../domain/merkle.js';
 import { createVerifiableLog, type VerifiableLog } from '../../domain/verifiable-log.js';
 import { auditMigrationsDir } from '../../migrations.js';
+import { memoryTree } from '../../testing/memory-tree.js';
 import { backfillMerkleNodes, createPgAuditRepository, createPgMerkleStore } from './audit-repository.js';
 
 const t0 = Date.UTC(2026, 0, 1);
@@ -39,13 +40,7 @@ describeOnEachDatabase('audit Merkle storage', 'AUDIT_DATABASE_URL', (createData
   /** The whole tree as merkle.ts builds it in memory from the stored records' leaf entries. */
   async function inMemoryTree(): Promise<Map<string, string>> {
     const store = createPgMerkleStore(db);
-    const nodes = new Map<string, Buffer>();
-    for (const [index, record] of (await store.leafRecords(0, 10_000)).entries()) {
-      nodes.set(nodeKey({ level: 0, index }), leafHash(leafEntry(record)));
-      for (const { node, left, right } of completedParents(index)) {
-        nodes.set(nodeKey(node), nodeHash(nodes.get(nodeKey(left))!, nodes.get(nodeKey(right))!));
-      }
-    }
+    const { nodes } = memoryTree((await store.leafRecords(0, 10_000)).map(leafEntry));
     return new Map([...nodes].map(([k, v]) => [k, v.toString('hex')]));
   }
   async function storedTree(): Promise<Map<string, string>> {
