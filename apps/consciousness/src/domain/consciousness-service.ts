@@ -2,6 +2,7 @@ import { JameyError, type Clock, type IdGenerator } from '@jamey/core';
 import type { Database, Mutex } from '@jamey/data';
 import { catalog, type Outbox } from '@jamey/events';
 import { contextQuery } from './context-query.js';
+import { workspacePhi, type IntegrationReport } from './integration.js';
 import { validatePerceiveInput, type PerceiveInput } from './perception-input.js';
 import {
   ConcurrencyConflictError,
@@ -12,7 +13,7 @@ import {
   type WorkspaceRepository,
 } from './ports.js';
 import { toProtoPerception } from './proto-mapping.js';
-import { perceive, type Perception, type WorkspaceState } from './workspace.js';
+import { perceive, WORKSPACE_CAPACITY, type Perception, type WorkspaceState } from './workspace.js';
 
 /** The one stream of the global workspace. */
 export const WORKSPACE_STREAM = 'workspace';
@@ -37,6 +38,12 @@ export function enrichmentDeadline(now: number, callerDeadline: number | undefin
   if (callerDeadline === undefined) return budgetEnd;
   return Math.min(budgetEnd, now + Math.floor(Math.max(0, callerDeadline - now) * 0.75));
 }
+
+/**
+ * Φ is estimated from the activity after each of the latest this many perceptions (the
+ * perceptions that filled the window before the first of them are read too).
+ */
+export const PHI_HISTORY = 256;
 
 /** The outcome of a perception. */
 export interface PerceiveResult {
@@ -157,6 +164,8 @@ export function createConsciousnessService(deps: ConsciousnessServiceDeps) {
     }, signal);
   }
 
+  let integrationCache: IntegrationReport | undefined;
+
   return {
     /**
      * Validates a perception, recalls memory context and source trust concurrently within the
@@ -205,6 +214,20 @@ export function createConsciousnessService(deps: ConsciousnessServiceDeps) {
     /** The workspace read model (CQRS query side). */
     getState(signal?: AbortSignal): Promise<WorkspaceState> {
       return repository.readProjection(WORKSPACE_STREAM, signal);
+    },
+
+    /**
+     * Φ of the workspace's recent activity (`domain/integration.ts`). Estimated again only when
+     * the stream has moved on since the last estimate.
+     */
+    async integration(signal?: AbortSignal): Promise<IntegrationReport> {
+      const { version } = await repository.readProjection(WORKSPACE_STREAM, signal);
+      if (integrationCache?.version === version) return integrationCache;
+      const history = await repository.recentPerceptions(WORKSPACE_STREAM, PHI_HISTORY + WORKSPACE_CAPACITY - 1, signal);
+      const report: IntegrationReport = { estimate: workspacePhi(history.perceptions), version: history.version, historyLimit: PHI_HISTORY };
+      // A concurrent call may have estimated a newer version already; keep the newest.
+      if (integrationCache === undefined || report.version >= integrationCache.version) integrationCache = report;
+      return report;
     },
 
     /** The workspace as it was at `time`, rebuilt from the event store. */

@@ -1,5 +1,5 @@
 import type { Queryable } from '@jamey/data';
-import type { RecordedEvent, WorkspaceState } from './workspace.js';
+import type { Perception, RecordedEvent, WorkspaceState } from './workspace.js';
 
 /**
  * The ports the consciousness domain depends on. Adapters implement them: `adapters/grpc` for
@@ -59,6 +59,19 @@ export interface WorkspaceRepository {
   rebuildAt(streamId: string, time: Date, signal?: AbortSignal): Promise<WorkspaceState>;
   /** The read model (CQRS query side); the empty workspace before the first perception. */
   readProjection(streamId: string, signal?: AbortSignal): Promise<WorkspaceState>;
+  /**
+   * The latest `limit` perceptions of the stream, oldest first, and the stream version they were
+   * read at (0 for an empty stream).
+   */
+  recentPerceptions(streamId: string, limit: number, signal?: AbortSignal): Promise<PerceptionHistory>;
+}
+
+/** Recent perceptions of a stream, as read at one version. */
+export interface PerceptionHistory {
+  /** Oldest first. */
+  readonly perceptions: readonly Perception[];
+  /** The stream version (last event) when they were read. */
+  readonly version: number;
 }
 
 /** Another writer appended to the stream after the command read it. */

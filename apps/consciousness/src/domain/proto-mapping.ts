@@ -1,4 +1,5 @@
 import { consciousness as pb } from '@jamey/proto';
+import type { IntegrationReport } from './integration.js';
 import type { RecalledMemory } from './ports.js';
 import type { Perception, WorkspaceState } from './workspace.js';
 
@@ -27,5 +28,26 @@ export function toProtoWorkspaceState(state: WorkspaceState): pb.WorkspaceState 
     version: state.version,
     perceptionCount: state.perceptionCount,
     updateTime: state.updatedAt,
+  };
+}
+
+const GAPS = {
+  too_few_elements: pb.IntegrationGap.INTEGRATION_GAP_TOO_FEW_ELEMENTS,
+  too_few_samples: pb.IntegrationGap.INTEGRATION_GAP_TOO_FEW_SAMPLES,
+} as const;
+
+/** The proto form of a Φ estimate. */
+export function toProtoIntegration(report: IntegrationReport): pb.Integration {
+  const { estimate } = report;
+  return {
+    defined: estimate.defined,
+    phiBits: estimate.defined ? estimate.phiBits : 0,
+    elements: [...estimate.elements],
+    partitionA: estimate.defined ? [...estimate.bipartition[0]] : [],
+    partitionB: estimate.defined ? [...estimate.bipartition[1]] : [],
+    samplePairs: estimate.pairs,
+    gap: estimate.defined ? pb.IntegrationGap.INTEGRATION_GAP_UNSPECIFIED : GAPS[estimate.reason],
+    version: report.version,
+    historyLimit: report.historyLimit,
   };
 }

@@ -127,6 +127,21 @@ function defaultHandlers(clock: Clock): FakeHandlers {
       async getState() {
         return { state: { focus: undefined, recent: [], version: 0, perceptionCount: 0, updateTime: undefined } };
       },
+      async getIntegration() {
+        return {
+          integration: {
+            defined: true,
+            phiBits: 0.42,
+            elements: ['vision', 'speech'],
+            partitionA: ['vision'],
+            partitionB: ['speech'],
+            samplePairs: 255,
+            gap: consciousness.IntegrationGap.INTEGRATION_GAP_UNSPECIFIED,
+            version: 512,
+            historyLimit: 256,
+          },
+        };
+      },
     },
     soul: {
       async upsertEntity(request) {

@@ -11,6 +11,7 @@ export const METHODS = {
   '/jamey.audit.v1.AuditService/GetLogInfo': { service: 'jamey.audit.v1.AuditService', method: 'GetLogInfo', idempotency: 'NO_SIDE_EFFECTS' },
   '/jamey.audit.v1.AuditService/QueryRecords': { service: 'jamey.audit.v1.AuditService', method: 'QueryRecords', idempotency: 'NO_SIDE_EFFECTS' },
   '/jamey.audit.v1.AuditService/VerifyLog': { service: 'jamey.audit.v1.AuditService', method: 'VerifyLog', idempotency: 'NO_SIDE_EFFECTS' },
+  '/jamey.consciousness.v1.ConsciousnessService/GetIntegration': { service: 'jamey.consciousness.v1.ConsciousnessService', method: 'GetIntegration', idempotency: 'NO_SIDE_EFFECTS' },
   '/jamey.consciousness.v1.ConsciousnessService/GetState': { service: 'jamey.consciousness.v1.ConsciousnessService', method: 'GetState', idempotency: 'NO_SIDE_EFFECTS' },
   '/jamey.consciousness.v1.ConsciousnessService/Perceive': { service: 'jamey.consciousness.v1.ConsciousnessService', method: 'Perceive', idempotency: 'IDEMPOTENCY_UNKNOWN' },
   '/jamey.memory.v1.MemoryService/DeleteMemory': { service: 'jamey.memory.v1.MemoryService', method: 'DeleteMemory', idempotency: 'IDEMPOTENT' },

@@ -79,6 +79,22 @@ export function createPgWorkspaceRepository(db: Queryable): WorkspaceRepository 
       );
     },
 
+    async recentPerceptions(streamId, limit, signal) {
+      // One statement, so the version and the perceptions come from the same snapshot.
+      const { rows } = await db.query<{ version: string | number; data: unknown; head: string | number | null }>(
+        `SELECT e.version, e.data,
+                (SELECT max(version) FROM consciousness_events WHERE stream_id = $1) AS head
+         FROM consciousness_events e
+         WHERE e.stream_id = $1 AND e.type = 'PerceptionReceived'
+         ORDER BY e.version DESC
+         LIMIT $2`,
+        [streamId, limit],
+        signal,
+      );
+      const perceptions = rows.map((row) => perceptionFromJson((row.data as { perception?: unknown } | null)?.perception)).reverse();
+      return { perceptions, version: rows[0]?.head === null || rows[0]?.head === undefined ? 0 : Number(rows[0].head) };
+    },
+
     async readProjection(streamId, signal) {
       const { rows } = await db.query<ProjectionRow>(
         'SELECT focus, recent, version, perception_count, updated_at FROM workspace_state WHERE stream_id = $1',

@@ -24,6 +24,44 @@ export const protobufPackage = "jamey.consciousness.v1";
 
 export const protobufFileName = "jamey/consciousness/v1/consciousness.proto";
 
+/** Why Φ could not be estimated. */
+export enum IntegrationGap {
+  INTEGRATION_GAP_UNSPECIFIED = 0,
+  /** INTEGRATION_GAP_TOO_FEW_ELEMENTS - Fewer than two perception sources varied in the analysed history. */
+  INTEGRATION_GAP_TOO_FEW_ELEMENTS = 1,
+  /** INTEGRATION_GAP_TOO_FEW_SAMPLES - Too few perceptions for the number of sources (ten lag-1 pairs per source, at least 20). */
+  INTEGRATION_GAP_TOO_FEW_SAMPLES = 2,
+}
+
+export function integrationGapFromJSON(object: any): IntegrationGap {
+  switch (object) {
+    case 0:
+    case "INTEGRATION_GAP_UNSPECIFIED":
+      return IntegrationGap.INTEGRATION_GAP_UNSPECIFIED;
+    case 1:
+    case "INTEGRATION_GAP_TOO_FEW_ELEMENTS":
+      return IntegrationGap.INTEGRATION_GAP_TOO_FEW_ELEMENTS;
+    case 2:
+    case "INTEGRATION_GAP_TOO_FEW_SAMPLES":
+      return IntegrationGap.INTEGRATION_GAP_TOO_FEW_SAMPLES;
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum IntegrationGap");
+  }
+}
+
+export function integrationGapToJSON(object: IntegrationGap): string {
+  switch (object) {
+    case IntegrationGap.INTEGRATION_GAP_UNSPECIFIED:
+      return "INTEGRATION_GAP_UNSPECIFIED";
+    case IntegrationGap.INTEGRATION_GAP_TOO_FEW_ELEMENTS:
+      return "INTEGRATION_GAP_TOO_FEW_ELEMENTS";
+    case IntegrationGap.INTEGRATION_GAP_TOO_FEW_SAMPLES:
+      return "INTEGRATION_GAP_TOO_FEW_SAMPLES";
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum IntegrationGap");
+  }
+}
+
 export interface Perception {
   /** UUIDv7. */
   id: string;
@@ -89,6 +127,36 @@ export interface WorkspaceState {
 
 export interface GetStateResponse {
   state?: WorkspaceState | undefined;
+}
+
+export interface GetIntegrationRequest {
+}
+
+/**
+ * Integrated information Φ of the global workspace: the stochastic interaction of the
+ * perception sources' activations at lag 1, minimised over bipartitions of the sources.
+ */
+export interface Integration {
+  /** Whether Φ could be estimated; when false, `gap` says why. */
+  defined: boolean;
+  /** Φ in bits, at least 0; 0 when not defined. */
+  phiBits: number;
+  /** The elements: the perception sources that varied in the analysed history. */
+  elements: string[];
+  /** The minimum information bipartition: the sources on each side of the weakest cut. */
+  partitionA: string[];
+  partitionB: string[];
+  /** Lag-1 sample pairs the estimate used. */
+  samplePairs: number;
+  gap: IntegrationGap;
+  /** The workspace stream version the estimate reflects. */
+  version: number;
+  /** At most this many recent perceptions are analysed. */
+  historyLimit: number;
+}
+
+export interface GetIntegrationResponse {
+  integration?: Integration | undefined;
 }
 
 function createBasePerception(): Perception {
@@ -912,6 +980,354 @@ export const GetStateResponse: MessageFns<GetStateResponse> = {
   },
 };
 
+function createBaseGetIntegrationRequest(): GetIntegrationRequest {
+  return {};
+}
+
+export const GetIntegrationRequest: MessageFns<GetIntegrationRequest> = {
+  encode(_: GetIntegrationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetIntegrationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetIntegrationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetIntegrationRequest {
+    return {};
+  },
+
+  toJSON(_: GetIntegrationRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetIntegrationRequest>): GetIntegrationRequest {
+    return GetIntegrationRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<GetIntegrationRequest>): GetIntegrationRequest {
+    const message = createBaseGetIntegrationRequest();
+    return message;
+  },
+};
+
+function createBaseIntegration(): Integration {
+  return {
+    defined: false,
+    phiBits: 0,
+    elements: [],
+    partitionA: [],
+    partitionB: [],
+    samplePairs: 0,
+    gap: 0,
+    version: 0,
+    historyLimit: 0,
+  };
+}
+
+export const Integration: MessageFns<Integration> = {
+  encode(message: Integration, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.defined !== false) {
+      writer.uint32(8).bool(message.defined);
+    }
+    if (message.phiBits !== 0) {
+      writer.uint32(17).double(message.phiBits);
+    }
+    for (const v of message.elements) {
+      writer.uint32(26).string(v!);
+    }
+    for (const v of message.partitionA) {
+      writer.uint32(34).string(v!);
+    }
+    for (const v of message.partitionB) {
+      writer.uint32(42).string(v!);
+    }
+    if (message.samplePairs !== 0) {
+      writer.uint32(48).int32(message.samplePairs);
+    }
+    if (message.gap !== 0) {
+      writer.uint32(56).int32(message.gap);
+    }
+    if (message.version !== 0) {
+      writer.uint32(64).int64(message.version);
+    }
+    if (message.historyLimit !== 0) {
+      writer.uint32(72).int32(message.historyLimit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Integration {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIntegration();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.defined = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.phiBits = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.elements.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.partitionA.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.partitionB.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.samplePairs = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.gap = reader.int32() as any;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.version = longToNumber(reader.int64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.historyLimit = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Integration {
+    return {
+      defined: isSet(object.defined) ? globalThis.Boolean(object.defined) : false,
+      phiBits: isSet(object.phiBits)
+        ? globalThis.Number(object.phiBits)
+        : isSet(object.phi_bits)
+        ? globalThis.Number(object.phi_bits)
+        : 0,
+      elements: globalThis.Array.isArray(object?.elements) ? object.elements.map((e: any) => globalThis.String(e)) : [],
+      partitionA: globalThis.Array.isArray(object?.partitionA)
+        ? object.partitionA.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.partition_a)
+        ? object.partition_a.map((e: any) => globalThis.String(e))
+        : [],
+      partitionB: globalThis.Array.isArray(object?.partitionB)
+        ? object.partitionB.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.partition_b)
+        ? object.partition_b.map((e: any) => globalThis.String(e))
+        : [],
+      samplePairs: isSet(object.samplePairs)
+        ? globalThis.Number(object.samplePairs)
+        : isSet(object.sample_pairs)
+        ? globalThis.Number(object.sample_pairs)
+        : 0,
+      gap: isSet(object.gap) ? integrationGapFromJSON(object.gap) : 0,
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      historyLimit: isSet(object.historyLimit)
+        ? globalThis.Number(object.historyLimit)
+        : isSet(object.history_limit)
+        ? globalThis.Number(object.history_limit)
+        : 0,
+    };
+  },
+
+  toJSON(message: Integration): unknown {
+    const obj: any = {};
+    if (message.defined !== false) {
+      obj.defined = message.defined;
+    }
+    if (message.phiBits !== 0) {
+      obj.phiBits = floatToJson(message.phiBits);
+    }
+    if (message.elements?.length) {
+      obj.elements = message.elements;
+    }
+    if (message.partitionA?.length) {
+      obj.partitionA = message.partitionA;
+    }
+    if (message.partitionB?.length) {
+      obj.partitionB = message.partitionB;
+    }
+    if (message.samplePairs !== 0) {
+      obj.samplePairs = Math.round(message.samplePairs);
+    }
+    if (message.gap !== 0) {
+      obj.gap = integrationGapToJSON(message.gap);
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.historyLimit !== 0) {
+      obj.historyLimit = Math.round(message.historyLimit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Integration>): Integration {
+    return Integration.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Integration>): Integration {
+    const message = createBaseIntegration();
+    message.defined = object.defined ?? false;
+    message.phiBits = object.phiBits ?? 0;
+    message.elements = object.elements?.map((e) => e) || [];
+    message.partitionA = object.partitionA?.map((e) => e) || [];
+    message.partitionB = object.partitionB?.map((e) => e) || [];
+    message.samplePairs = object.samplePairs ?? 0;
+    message.gap = object.gap ?? 0;
+    message.version = object.version ?? 0;
+    message.historyLimit = object.historyLimit ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetIntegrationResponse(): GetIntegrationResponse {
+  return { integration: undefined };
+}
+
+export const GetIntegrationResponse: MessageFns<GetIntegrationResponse> = {
+  encode(message: GetIntegrationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.integration !== undefined) {
+      Integration.encode(message.integration, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetIntegrationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetIntegrationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.integration = Integration.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetIntegrationResponse {
+    return { integration: isSet(object.integration) ? Integration.fromJSON(object.integration) : undefined };
+  },
+
+  toJSON(message: GetIntegrationResponse): unknown {
+    const obj: any = {};
+    if (message.integration !== undefined) {
+      obj.integration = Integration.toJSON(message.integration);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetIntegrationResponse>): GetIntegrationResponse {
+    return GetIntegrationResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetIntegrationResponse>): GetIntegrationResponse {
+    const message = createBaseGetIntegrationResponse();
+    message.integration = (object.integration !== undefined && object.integration !== null)
+      ? Integration.fromPartial(object.integration)
+      : undefined;
+    return message;
+  },
+};
+
 /** ConsciousnessService runs Jamey's global workspace: perceptions compete for focus. */
 export type ConsciousnessServiceService = typeof ConsciousnessServiceService;
 export const ConsciousnessServiceService = {
@@ -938,6 +1354,21 @@ export const ConsciousnessServiceService = {
     responseSerialize: (value: GetStateResponse): Buffer => Buffer.from(GetStateResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetStateResponse => GetStateResponse.decode(value),
   },
+  /**
+   * Estimates the workspace's integrated information Φ from its recent perceptions
+   * (docs/consciousness-phi.md).
+   */
+  getIntegration: {
+    path: "/jamey.consciousness.v1.ConsciousnessService/GetIntegration" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetIntegrationRequest): Buffer =>
+      Buffer.from(GetIntegrationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetIntegrationRequest => GetIntegrationRequest.decode(value),
+    responseSerialize: (value: GetIntegrationResponse): Buffer =>
+      Buffer.from(GetIntegrationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetIntegrationResponse => GetIntegrationResponse.decode(value),
+  },
 } as const;
 
 export interface ConsciousnessServiceServer extends UntypedServiceImplementation {
@@ -948,6 +1379,11 @@ export interface ConsciousnessServiceServer extends UntypedServiceImplementation
   perceive: handleUnaryCall<PerceiveRequest, PerceiveResponse>;
   /** Reads the workspace projection. */
   getState: handleUnaryCall<GetStateRequest, GetStateResponse>;
+  /**
+   * Estimates the workspace's integrated information Φ from its recent perceptions
+   * (docs/consciousness-phi.md).
+   */
+  getIntegration: handleUnaryCall<GetIntegrationRequest, GetIntegrationResponse>;
 }
 
 export interface ConsciousnessServiceClient extends Client {
@@ -985,6 +1421,25 @@ export interface ConsciousnessServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetStateResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Estimates the workspace's integrated information Φ from its recent perceptions
+   * (docs/consciousness-phi.md).
+   */
+  getIntegration(
+    request: GetIntegrationRequest,
+    callback: (error: ServiceError | null, response: GetIntegrationResponse) => void,
+  ): ClientUnaryCall;
+  getIntegration(
+    request: GetIntegrationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetIntegrationResponse) => void,
+  ): ClientUnaryCall;
+  getIntegration(
+    request: GetIntegrationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetIntegrationResponse) => void,
   ): ClientUnaryCall;
 }
 
