@@ -8,6 +8,7 @@ import {
   type AuditEntry,
   type AuditRecord,
   type RecordFilter,
+  type RecordFilterInput,
 } from './audit-record.js';
 
 /** Where the audit log lives. Implemented by the Postgres adapter. */
@@ -15,7 +16,8 @@ export interface AuditRepository {
   /**
    * Appends `entry` as the next record inside `tx`, unless a record with its event id exists.
    * Returns the stored record, or undefined for a duplicate. Sequences have no gaps and follow
-   * commit order, so a reader paging by sequence never skips a record committed later.
+   * commit order, so a reader paging by sequence never skips a record committed later. The
+   * access columns are derived from the entry's payload (`accessFieldsOf`) as it is stored.
    */
   append(tx: Queryable, entry: AuditEntry, recordTime: Date, signal?: AbortSignal): Promise<AuditRecord | undefined>;
   /** Records matching `filter` with a sequence above `after`, oldest first, at most `limit`. */
@@ -23,12 +25,12 @@ export interface AuditRepository {
 }
 
 /** A records query as the API asks it. */
-export interface QueryRecordsInput extends RecordFilter {
+export type QueryRecordsInput = RecordFilterInput & {
   /** 0 means the default (50); at most 500. */
   readonly pageSize: number;
-  /** Empty for the first page. */
+  /** Empty for the first page; otherwise the token of the previous page of the same query. */
   readonly pageToken: string;
-}
+};
 
 /** A page of records. */
 export interface RecordsPage {
@@ -66,12 +68,12 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
     async query(input, signal) {
       const filter = validateFilter(input);
       const limit = pageSize(input.pageSize);
-      const after = decodeCursor(input.pageToken);
+      const after = decodeCursor(input.pageToken, filter);
       // One extra row tells whether another page exists without a second query.
       const rows = await repository.query(filter, after, limit + 1, signal);
       const records = rows.slice(0, limit);
       const last = records.at(-1);
-      return { records, nextPageToken: rows.length > limit && last ? encodeCursor(last.sequence) : '' };
+      return { records, nextPageToken: rows.length > limit && last ? encodeCursor(last.sequence, filter) : '' };
     },
   };
 }

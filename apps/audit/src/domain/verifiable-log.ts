@@ -1,4 +1,5 @@
 import { invalidArgument } from '@jamey/core';
+import { accessFieldsOf, sameAccessFields } from './access-fields.js';
 import { leafEntry, type LeafRecord } from './leaf-entry.js';
 import {
   completedParents,
@@ -179,6 +180,11 @@ export function createVerifiableLog(store: MerkleStore, pageSize = VERIFY_PAGE_S
               }
             }
             return bad(index, 'changed', `record ${record.sequence} does not match its leaf hash`);
+          }
+          // The access columns are not in the leaf but derived from data_json, which is: a
+          // changed column (an outcome turned from denied to allowed, say) shows here.
+          if (!sameAccessFields(record, accessFieldsOf(record.dataSchema, record.dataJson))) {
+            return bad(index, 'changed', `record ${record.sequence}'s actor, action, resource or outcome differs from its payload`);
           }
           frontier.push({ level: 0, hash: leaf });
           for (const { node } of completedParents(index)) {

@@ -1,7 +1,8 @@
 import type { Database, Queryable } from '@jamey/data';
 import type { MerkleStore } from '../../domain/verifiable-log.js';
+import { accessFieldsOf, type AccessOutcome } from '../../domain/access-fields.js';
 import type { AuditRepository } from '../../domain/audit-log.js';
-import type { AuditRecord } from '../../domain/audit-record.js';
+import type { AuditRecord, RecordFilter } from '../../domain/audit-record.js';
 import { leafEntry, type LeafRecord } from '../../domain/leaf-entry.js';
 import { completedParents, leafHash, nodeHash, nodeKey, type NodeId } from '../../domain/merkle.js';
 
@@ -17,6 +18,10 @@ interface AuditRow {
   data_schema: string;
   data_json: string | null;
   topic: string;
+  actor: string | null;
+  action: string | null;
+  resource: string | null;
+  outcome: string | null;
 }
 
 function toRecord(row: AuditRow): AuditRecord {
@@ -32,10 +37,36 @@ function toRecord(row: AuditRow): AuditRecord {
     dataSchema: row.data_schema,
     dataJson: row.data_json,
     topic: row.topic,
+    actor: row.actor,
+    action: row.action,
+    resource: row.resource,
+    // The column's CHECK constraint admits only outcomes.
+    outcome: row.outcome as AccessOutcome | null,
   };
 }
 
-const COLUMNS = 'sequence, event_id, type, source, subject, event_time, record_time, traceparent, data_schema, data_json, topic';
+const COLUMNS =
+  'sequence, event_id, type, source, subject, event_time, record_time, traceparent, data_schema, data_json, topic, actor, action, resource, outcome';
+
+/**
+ * The WHERE clause of a records query and its parameters, after `$1` (the cursor). Only the
+ * filters that are set become conditions, so each one can use its `(column, sequence)` index.
+ */
+function whereOf(filter: RecordFilter): { conditions: string[]; params: unknown[] } {
+  const conditions = ['sequence > $1'];
+  const params: unknown[] = [];
+  const add = (sql: (placeholder: string) => string, value: unknown): void => {
+    params.push(value);
+    conditions.push(sql(`$${params.length + 1}`));
+  };
+  const text = { type: filter.type, source: filter.source, subject: filter.subject, actor: filter.actor, action: filter.action, resource: filter.resource, outcome: filter.outcome };
+  for (const [column, value] of Object.entries(text)) {
+    if (value !== undefined) add((p) => `${column} = ${p}::text`, value);
+  }
+  if (filter.startTime) add((p) => `event_time >= ${p}::timestamptz`, filter.startTime.toISOString());
+  if (filter.endTime) add((p) => `event_time < ${p}::timestamptz`, filter.endTime.toISOString());
+  return { conditions, params };
+}
 
 /** What a Merkle leaf covers beyond {@link COLUMNS}: the envelope and the times at full precision. */
 const UTC = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
@@ -96,13 +127,16 @@ const APPEND_LOCK_KEY = 7_277_001_754;
 export function createPgAuditRepository(db: Queryable): AuditRepository {
   return {
     async append(tx, entry, recordTime, signal) {
+      const access = accessFieldsOf(entry.dataSchema, entry.dataJson);
       // A separate statement, so the INSERT below takes its snapshot after the lock is ours and
       // sees every record committed before (READ COMMITTED).
       await tx.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK_KEY], signal);
       const { rows } = await tx.query<LeafRow>(
         `INSERT INTO audit_records (sequence, event_id, type, source, subject, event_time, record_time,
-                                    traceparent, data_schema, data_json, envelope, topic)
-         SELECT COALESCE(MAX(sequence), 0) + 1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM audit_records
+                                    traceparent, data_schema, data_json, envelope, topic,
+                                    actor, action, resource, outcome)
+         SELECT COALESCE(MAX(sequence), 0) + 1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15
+         FROM audit_records
          ON CONFLICT (event_id) DO NOTHING
          RETURNING ${LEAF_COLUMNS}`,
         [
@@ -117,6 +151,10 @@ export function createPgAuditRepository(db: Queryable): AuditRepository {
           entry.dataJson,
           Buffer.from(entry.envelope),
           entry.topic,
+          access.actor,
+          access.action,
+          access.resource,
+          access.outcome,
         ],
         signal,
       );
@@ -127,25 +165,11 @@ export function createPgAuditRepository(db: Queryable): AuditRepository {
     },
 
     async query(filter, after, limit, signal) {
+      const { conditions, params } = whereOf(filter);
       const { rows } = await db.query<AuditRow>(
-        `SELECT ${COLUMNS} FROM audit_records
-         WHERE sequence > $1
-           AND ($2::text IS NULL OR type = $2::text)
-           AND ($3::text IS NULL OR source = $3::text)
-           AND ($4::text IS NULL OR subject = $4::text)
-           AND ($5::timestamptz IS NULL OR event_time >= $5::timestamptz)
-           AND ($6::timestamptz IS NULL OR event_time < $6::timestamptz)
-         ORDER BY sequence
-         LIMIT $7`,
-        [
-          after,
-          filter.type ?? null,
-          filter.source ?? null,
-          filter.subject ?? null,
-          filter.startTime?.toISOString() ?? null,
-          filter.endTime?.toISOString() ?? null,
-          limit,
-        ],
+        `SELECT ${COLUMNS} FROM audit_records WHERE ${conditions.join(' AND ')}
+         ORDER BY sequence LIMIT $${params.length + 2}`,
+        [after, ...params, limit],
         signal,
       );
       return rows.map(toRecord);

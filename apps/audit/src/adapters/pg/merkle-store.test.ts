@@ -153,6 +153,25 @@ describeOnEachDatabase('audit Merkle storage', 'AUDIT_DATABASE_URL', (createData
     expect(await log.verify()).toMatchObject({ ok: false, index: 9, problem: 'missing' });
   });
 
+  it('detects a changed access column (not in the leaf, but derived from data_json, which is)', async () => {
+    const accessEntry = (i: number): AuditEntry => ({
+      ...entry(i),
+      type: 'memory.call_denied',
+      dataSchema: 'jamey.audit.v1.AccessRecord',
+      dataJson: JSON.stringify({ actor: 'soul', action: '/m', resource: 'memory', outcome: 'ACCESS_OUTCOME_DENIED' }),
+    });
+    await Promise.all([0, 1, 2, 3, 4].map((i) => db.transaction((tx) => repo().append(tx, accessEntry(i), new Date(t0)))));
+    expect(await log.verify()).toEqual({ ok: true, treeSize: 5 });
+    for (const [column, value] of [['outcome', 'allowed'], ['actor', 'gateway'], ['action', '/n'], ['resource', 'soul']] as const) {
+      const { rows } = await db.query<{ old: string }>(`SELECT ${column} AS old FROM audit_records WHERE sequence = 4`);
+      await db.query(`UPDATE audit_records SET ${column} = $1 WHERE sequence = 4`, [value]);
+      expect(await log.verify()).toMatchObject({ ok: false, index: 3, problem: 'changed' });
+      await db.query(`UPDATE audit_records SET ${column} = $1 WHERE sequence = 4`, [rows[0]!.old]);
+    }
+    await db.query(`UPDATE audit_records SET outcome = NULL WHERE sequence = 2`);
+    expect(await log.verify()).toMatchObject({ ok: false, index: 1, problem: 'changed' });
+  });
+
   it('detects a rewritten node, a deleted last record and a signed head the storage no longer matches', async () => {
     await append(8);
     const root = await log.root(8);
