@@ -17,6 +17,8 @@ export interface ConsciousnessConfig {
   readonly dependencyBudgetMs: number;
   /** `JAMEY_RPC_RETRIES`: whether calls to memory and soul are retried here. Default true. */
   readonly rpcRetries: boolean;
+  /** `CONSCIOUSNESS_PHI_INTERVAL_MS`: how often Φ is estimated for the metric. Default 10 s. */
+  readonly phiIntervalMs: number;
 }
 
 /** Reads, validates and freezes the consciousness service's configuration. @throws ConfigError */
@@ -29,6 +31,7 @@ export function loadConsciousnessConfig(env: Env): ConsciousnessConfig {
       SOUL_ADDRESS: grpcAddress(`127.0.0.1:${DEFAULT_PORTS.soul.main}`),
       CONSCIOUSNESS_DEPENDENCY_BUDGET_MS: millis(1500),
       JAMEY_RPC_RETRIES: flag(true),
+      CONSCIOUSNESS_PHI_INTERVAL_MS: millis(10_000),
     }),
     env,
   );
@@ -39,5 +42,6 @@ export function loadConsciousnessConfig(env: Env): ConsciousnessConfig {
     soulAddress: parsed.SOUL_ADDRESS,
     dependencyBudgetMs: parsed.CONSCIOUSNESS_DEPENDENCY_BUDGET_MS,
     rpcRetries: parsed.JAMEY_RPC_RETRIES,
+    phiIntervalMs: parsed.CONSCIOUSNESS_PHI_INTERVAL_MS,
   });
 }

@@ -16,5 +16,6 @@ const running = await startConsciousnessService({
   soulAddress: config.soulAddress,
   dependencyBudgetMs: config.dependencyBudgetMs,
   rpcRetries: config.rpcRetries,
+  phiIntervalMs: config.phiIntervalMs,
 });
 stopOnSignals(running, transport, logger, config.service);

@@ -140,6 +140,12 @@ function consciousnessServiceSuite(database: () => Promise<{ url: string; cleanu
   const perceive = (request: Partial<pb.PerceiveRequest>, deadline = Date.now() + 10_000) =>
     client.perceive({ input: 'hello', source: 'chat', salience: 0.5, entityId: '', ...request }, { deadline });
   const state = async () => (await client.getState({})).state!;
+  /** `jamey_consciousness_phi_bits{stream="workspace"}` from the admin server, undefined when absent. */
+  const phiMetric = async (): Promise<number | undefined> => {
+    const text = await (await fetch(`http://127.0.0.1:${running!.adminPort}/metrics`)).text();
+    const match = /^jamey_consciousness_phi_bits\{stream="workspace",service="consciousness"\} (\S+)$/m.exec(text);
+    return match ? Number(match[1]) : undefined;
+  };
 
   beforeAll(async () => {
     const db = await database();
@@ -162,6 +168,7 @@ function consciousnessServiceSuite(database: () => Promise<{ url: string; cleanu
       memoryAddress: memory.address,
       soulAddress: soul.address,
       dependencyBudgetMs: BUDGET_MS,
+      phiIntervalMs: 50,
     });
     client = createRpcClient(pb.ConsciousnessServiceService, {
       dependency: 'consciousness',
@@ -277,6 +284,35 @@ function consciousnessServiceSuite(database: () => Promise<{ url: string; cleanu
     expect(after.recent).toHaveLength(7);
     expect(after.focus?.id).toBe(selectFocus(after.recent.map((p) => ({ ...p, perceivedAt: p.perceiveTime! })))?.id);
     expect(new Set(responses.map((r) => r.perception?.id)).size).toBe(saliences.length);
+  });
+
+  it('estimates Φ from the recorded perceptions, over gRPC and as a metric', async () => {
+    // So far every perception came from `chat`: one element, nothing to integrate.
+    const single = (await client.getIntegration({})).integration!;
+    expect(single).toMatchObject({ defined: false, gap: pb.IntegrationGap.INTEGRATION_GAP_TOO_FEW_ELEMENTS, elements: ['chat'], historyLimit: 256 });
+    expect(await phiMetric()).toBeUndefined();
+
+    // Two sources take turns, and `speech` echoes the salience `vision` had one turn before.
+    let previous = 0.5;
+    for (let turn = 0; turn < 60; turn += 1) {
+      const vision = ((turn * 37) % 100) / 100;
+      await perceive({ input: `sight ${turn}`, source: 'vision', salience: vision });
+      await perceive({ input: `word ${turn}`, source: 'speech', salience: previous });
+      previous = vision;
+    }
+    const { version } = await state();
+    const integration = (await client.getIntegration({})).integration!;
+    expect(integration).toMatchObject({ defined: true, gap: pb.IntegrationGap.INTEGRATION_GAP_UNSPECIFIED, version });
+    expect(integration.phiBits).toBeGreaterThan(0);
+    expect(integration.elements).toEqual(expect.arrayContaining(['vision', 'speech']));
+    expect([...integration.partitionA, ...integration.partitionB].sort()).toEqual([...integration.elements].sort());
+    expect(integration.samplePairs).toBeGreaterThanOrEqual(10 * integration.elements.length);
+    // The monitor exports the same estimate once it has run after the last perception.
+    for (;;) {
+      const exported = await phiMetric();
+      if (exported !== undefined && Math.abs(exported - integration.phiBits) < 1e-12) break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
   });
 
   it('records the perception without context when memory times out', async () => {

@@ -14,5 +14,6 @@ export {
   errorCodeForGrpc,
 } from './errors.js';
 export { throwIfAborted, delay } from './abort.js';
+export { type PeriodicTaskOptions, type PeriodicTask, createPeriodicTask } from './periodic.js';
 export { type ProcessLogger, exitOnSignals } from './process.js';
 export { assertStorableText } from './text.js';

@@ -34,7 +34,7 @@ describe('history recorder', () => {
     const t0 = clock.now() - 60_000;
     window.record('memory', t0, [start, rpc('OK', undefined, 0), rpc('INTERNAL', undefined, 0), rpc('OK', '0.1', 0), rpc('OK', '+Inf', 0), rpc('INTERNAL', '0.1', 0), rpc('INTERNAL', '+Inf', 0)]);
     window.record('memory', clock.now(), [start, rpc('OK', undefined, 90), rpc('INTERNAL', undefined, 30), rpc('OK', '0.1', 90), rpc('OK', '+Inf', 90), rpc('INTERNAL', '0.1', 0), rpc('INTERNAL', '+Inf', 30)]);
-    window.record('consciousness', clock.now(), [start, { name: 'jamey_consciousness_phi', labels: {}, value: 0.42 }]);
+    window.record('consciousness', clock.now(), [start, { name: 'jamey_consciousness_phi_bits', labels: { stream: 'workspace' }, value: 0.42 }]);
     // A service that served nothing: a request rate of 0, and no error rate or p99 (a gap, not 0).
     window.record('soul', t0, [start, rpc('OK', undefined, 5)]);
     window.record('soul', clock.now(), [start, rpc('OK', undefined, 5)]);

@@ -9,7 +9,7 @@ import type { SampleWindow } from './samples.js';
  * - `request_rate`: requests served per second;
  * - `error_rate`: the share of them that failed, 0..1 (absent for an interval without requests);
  * - `p99_latency`: their 99th percentile duration, in seconds (absent without requests);
- * - `phi`: consciousness's Φ, `jamey_consciousness_phi` (absent while no service exports it).
+ * - `phi`: consciousness's Φ, `jamey_consciousness_phi_bits` (absent while consciousness cannot estimate it).
  */
 export const HISTORY_METRICS = ['request_rate', 'error_rate', 'p99_latency', 'phi'] as const;
 export type HistoryMetric = (typeof HISTORY_METRICS)[number];

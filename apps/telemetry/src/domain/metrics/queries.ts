@@ -19,7 +19,7 @@ export const METRICS = Object.freeze({
   readiness: 'jamey_readiness_check_up',
   /** Synthesized by telemetry per scrape (1 answered, 0 did not), as Prometheus does. */
   up: 'up',
-  phi: 'jamey_consciousness_phi',
+  phi: 'jamey_consciousness_phi_bits',
   /** Names the process that answered a scrape. */
   processStart: 'process_start_time_seconds',
 });
