@@ -12,6 +12,7 @@ export * as soulEvents from './gen/jamey/soul/v1/events.js';
 export * as consciousness from './gen/jamey/consciousness/v1/consciousness.js';
 export * as consciousnessEvents from './gen/jamey/consciousness/v1/events.js';
 export * as audit from './gen/jamey/audit/v1/audit.js';
+export * as access from './gen/jamey/audit/v1/access.js';
 export * as telemetry from './gen/jamey/telemetry/v1/telemetry.js';
 export * as telemetryEvents from './gen/jamey/telemetry/v1/events.js';
 export * as rpcStatus from './gen/google/rpc/status.js';

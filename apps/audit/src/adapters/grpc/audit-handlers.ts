@@ -17,6 +17,11 @@ export function toProtoRecord(record: AuditRecord): pb.AuditRecord {
     dataSchema: record.dataSchema,
     dataJson: record.dataJson ?? '',
     topic: record.topic,
+    // Absent (not empty) on records that are not access records.
+    ...(record.actor === null ? {} : { actor: record.actor }),
+    ...(record.action === null ? {} : { action: record.action }),
+    ...(record.resource === null ? {} : { resource: record.resource }),
+    ...(record.outcome === null ? {} : { outcome: record.outcome }),
   };
 }
 
@@ -29,6 +34,10 @@ export function createAuditHandlers(log: AuditLog): Pick<ServiceHandlers<pb.Audi
           type: request.type,
           source: request.source,
           subject: request.subject,
+          actor: request.actor,
+          action: request.action,
+          resource: request.resource,
+          outcome: request.outcome,
           startTime: request.startTime,
           endTime: request.endTime,
           pageSize: request.page?.pageSize ?? 0,

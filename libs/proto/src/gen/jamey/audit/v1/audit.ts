@@ -40,6 +40,17 @@ export interface AuditRecord {
   /** The payload decoded to canonical protobuf JSON; empty if the schema is unknown. */
   dataJson: string;
   topic: string;
+  /**
+   * Set for access records (`jamey.audit.v1.AccessRecord` payloads) that carry them; absent for
+   * other records.
+   */
+  actor?: string | undefined;
+  action?: string | undefined;
+  resource?:
+    | string
+    | undefined;
+  /** allowed | unauthenticated | denied | throttled | failed | error */
+  outcome?: string | undefined;
 }
 
 export interface QueryRecordsRequest {
@@ -51,8 +62,27 @@ export interface QueryRecordsRequest {
   subject: string;
   /** Inclusive lower and exclusive upper bound on event time. */
   startTime?: Date | undefined;
-  endTime?: Date | undefined;
-  page?: PageRequest | undefined;
+  endTime?:
+    | Date
+    | undefined;
+  /** A page_token is only good for the filters it was issued with. */
+  page?:
+    | PageRequest
+    | undefined;
+  /** Access records only: exact actor (user subject or calling service). Absent or empty: any. */
+  actor?:
+    | string
+    | undefined;
+  /** Access records only: exact action, for example `GET /v1/memories` or a gRPC method path. */
+  action?:
+    | string
+    | undefined;
+  /** Access records only: exact resource. */
+  resource?:
+    | string
+    | undefined;
+  /** Access records only: allowed | unauthenticated | denied | throttled | failed | error. */
+  outcome?: string | undefined;
 }
 
 export interface QueryRecordsResponse {
@@ -140,6 +170,10 @@ function createBaseAuditRecord(): AuditRecord {
     dataSchema: "",
     dataJson: "",
     topic: "",
+    actor: undefined,
+    action: undefined,
+    resource: undefined,
+    outcome: undefined,
   };
 }
 
@@ -177,6 +211,18 @@ export const AuditRecord: MessageFns<AuditRecord> = {
     }
     if (message.topic !== "") {
       writer.uint32(90).string(message.topic);
+    }
+    if (message.actor !== undefined) {
+      writer.uint32(98).string(message.actor);
+    }
+    if (message.action !== undefined) {
+      writer.uint32(106).string(message.action);
+    }
+    if (message.resource !== undefined) {
+      writer.uint32(114).string(message.resource);
+    }
+    if (message.outcome !== undefined) {
+      writer.uint32(122).string(message.outcome);
     }
     return writer;
   },
@@ -282,6 +328,38 @@ export const AuditRecord: MessageFns<AuditRecord> = {
             message.topic = reader.string();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.resource = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.outcome = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -327,6 +405,10 @@ export const AuditRecord: MessageFns<AuditRecord> = {
         ? globalThis.String(object.data_json)
         : "",
       topic: isSet(object.topic) ? globalThis.String(object.topic) : "",
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : undefined,
+      action: isSet(object.action) ? globalThis.String(object.action) : undefined,
+      resource: isSet(object.resource) ? globalThis.String(object.resource) : undefined,
+      outcome: isSet(object.outcome) ? globalThis.String(object.outcome) : undefined,
     };
   },
 
@@ -365,6 +447,18 @@ export const AuditRecord: MessageFns<AuditRecord> = {
     if (message.topic !== "") {
       obj.topic = message.topic;
     }
+    if (message.actor !== undefined) {
+      obj.actor = message.actor;
+    }
+    if (message.action !== undefined) {
+      obj.action = message.action;
+    }
+    if (message.resource !== undefined) {
+      obj.resource = message.resource;
+    }
+    if (message.outcome !== undefined) {
+      obj.outcome = message.outcome;
+    }
     return obj;
   },
 
@@ -384,12 +478,27 @@ export const AuditRecord: MessageFns<AuditRecord> = {
     message.dataSchema = object.dataSchema ?? "";
     message.dataJson = object.dataJson ?? "";
     message.topic = object.topic ?? "";
+    message.actor = object.actor ?? undefined;
+    message.action = object.action ?? undefined;
+    message.resource = object.resource ?? undefined;
+    message.outcome = object.outcome ?? undefined;
     return message;
   },
 };
 
 function createBaseQueryRecordsRequest(): QueryRecordsRequest {
-  return { type: "", source: "", subject: "", startTime: undefined, endTime: undefined, page: undefined };
+  return {
+    type: "",
+    source: "",
+    subject: "",
+    startTime: undefined,
+    endTime: undefined,
+    page: undefined,
+    actor: undefined,
+    action: undefined,
+    resource: undefined,
+    outcome: undefined,
+  };
 }
 
 export const QueryRecordsRequest: MessageFns<QueryRecordsRequest> = {
@@ -411,6 +520,18 @@ export const QueryRecordsRequest: MessageFns<QueryRecordsRequest> = {
     }
     if (message.page !== undefined) {
       PageRequest.encode(message.page, writer.uint32(50).fork()).join();
+    }
+    if (message.actor !== undefined) {
+      writer.uint32(58).string(message.actor);
+    }
+    if (message.action !== undefined) {
+      writer.uint32(66).string(message.action);
+    }
+    if (message.resource !== undefined) {
+      writer.uint32(74).string(message.resource);
+    }
+    if (message.outcome !== undefined) {
+      writer.uint32(82).string(message.outcome);
     }
     return writer;
   },
@@ -476,6 +597,38 @@ export const QueryRecordsRequest: MessageFns<QueryRecordsRequest> = {
             message.page = PageRequest.decode(reader, reader.uint32());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.resource = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.outcome = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -504,6 +657,10 @@ export const QueryRecordsRequest: MessageFns<QueryRecordsRequest> = {
         ? fromJsonTimestamp(object.end_time)
         : undefined,
       page: isSet(object.page) ? PageRequest.fromJSON(object.page) : undefined,
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : undefined,
+      action: isSet(object.action) ? globalThis.String(object.action) : undefined,
+      resource: isSet(object.resource) ? globalThis.String(object.resource) : undefined,
+      outcome: isSet(object.outcome) ? globalThis.String(object.outcome) : undefined,
     };
   },
 
@@ -527,6 +684,18 @@ export const QueryRecordsRequest: MessageFns<QueryRecordsRequest> = {
     if (message.page !== undefined) {
       obj.page = PageRequest.toJSON(message.page);
     }
+    if (message.actor !== undefined) {
+      obj.actor = message.actor;
+    }
+    if (message.action !== undefined) {
+      obj.action = message.action;
+    }
+    if (message.resource !== undefined) {
+      obj.resource = message.resource;
+    }
+    if (message.outcome !== undefined) {
+      obj.outcome = message.outcome;
+    }
     return obj;
   },
 
@@ -543,6 +712,10 @@ export const QueryRecordsRequest: MessageFns<QueryRecordsRequest> = {
     message.page = (object.page !== undefined && object.page !== null)
       ? PageRequest.fromPartial(object.page)
       : undefined;
+    message.actor = object.actor ?? undefined;
+    message.action = object.action ?? undefined;
+    message.resource = object.resource ?? undefined;
+    message.outcome = object.outcome ?? undefined;
     return message;
   },
 };
