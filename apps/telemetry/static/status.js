@@ -17,7 +17,7 @@ const CHARTS = {
   requestRate: { format: (v) => `${round(v, 2)} req/s`, axis: (v) => String(round(v, 2)) },
   errorRate: { format: (v) => `${round(v * 100, 1)} %`, axis: (v) => `${round(v * 100, 1)}%` },
   p99Latency: { format: (v) => `${round(v * 1000, 1)} ms`, axis: (v) => String(round(v * 1000, 1)) },
-  phi: { format: (v) => round(v, 3), axis: (v) => String(round(v, 3)) },
+  phi: { format: (v) => `${round(v, 3)} bits`, axis: (v) => String(round(v, 3)) },
 };
 
 const plots = new Map();

@@ -102,7 +102,7 @@ describeWithInfra(CHROMIUM ? [] : ['CHROMIUM_PATH'], 'status page in headless Ch
     expect(await page.locator('#chart-requestRate .latest').textContent()).toBe(`Latest: ${HOSTILE_NAME} 1 req/s; memory 25 req/s.`);
     expect(await page.locator('#chart-errorRate .latest').textContent()).toBe('Latest: memory 5 %.');
     expect(await page.locator('#chart-p99Latency .latest').textContent()).toBe('Latest: memory 12.3 ms.');
-    expect(await page.locator('#chart-phi .latest').textContent()).toBe('Latest: Φ 0.55.');
+    expect(await page.locator('#chart-phi .latest').textContent()).toBe('Latest: Φ 0.55 bits.');
   });
 
   it('turns a service red and lists a firing alert when the next round says so', async () => {

@@ -59,7 +59,7 @@ describe('createStatusSnapshots', () => {
         requestRate: { unit: 'req/s', times: [], series: [] },
         errorRate: { unit: 'ratio', times: [], series: [] },
         p99Latency: { unit: 's', times: [], series: [] },
-        phi: { unit: 'Φ', times: [], series: [] },
+        phi: { unit: 'bits', times: [], series: [] },
       },
     });
   });
@@ -114,7 +114,7 @@ describe('createStatusSnapshots', () => {
     expect(snapshot.charts.requestRate.series).toEqual([{ label: 'memory', values: [4] }]);
     expect(snapshot.charts.errorRate.series).toEqual([{ label: 'memory', values: [0.25] }]);
     expect(snapshot.charts.p99Latency.series).toEqual([{ label: 'soul', values: [0.012] }]);
-    expect(snapshot.charts.phi).toEqual({ unit: 'Φ', times: [at(500).getTime() / 1000], series: [{ label: 'Φ', values: [0.7] }] });
+    expect(snapshot.charts.phi).toEqual({ unit: 'bits', times: [at(500).getTime() / 1000], series: [{ label: 'Φ', values: [0.7] }] });
   });
 
   it('fails when a source fails, rather than showing a partial picture as if it were whole', async () => {

@@ -176,7 +176,7 @@ export function createStatusSnapshots(options: StatusSnapshotOptions): (signal?:
         requestRate: chart('request_rate', 'req/s'),
         errorRate: chart('error_rate', 'ratio'),
         p99Latency: chart('p99_latency', 's'),
-        phi: chart('phi', 'Φ'),
+        phi: chart('phi', 'bits'),
       },
     };
   };
