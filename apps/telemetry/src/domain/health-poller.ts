@@ -1,3 +1,4 @@
+import { createPeriodicTask } from '@jamey/core';
 import type { HealthMonitor } from './health-monitor.js';
 
 /** Dependencies of {@link createHealthPoller}. */
@@ -23,37 +24,5 @@ export interface HealthPoller {
  */
 export function createHealthPoller(deps: HealthPollerDeps): HealthPoller {
   const { monitor, intervalMs, onError } = deps;
-  let controller: AbortController | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let inFlight: Promise<void> | undefined;
-
-  function round(): void {
-    timer = undefined;
-    const signal = controller?.signal;
-    if (!signal || signal.aborted) return;
-    inFlight = monitor.pollOnce(signal).then(
-      () => undefined,
-      (error: unknown) => {
-        if (!signal.aborted) onError(error);
-      },
-    );
-    void inFlight.then(() => {
-      inFlight = undefined;
-      if (!signal.aborted) timer = setTimeout(round, intervalMs);
-    });
-  }
-
-  return {
-    start() {
-      if (controller && !controller.signal.aborted) return;
-      controller = new AbortController();
-      round();
-    },
-    async stop() {
-      controller?.abort(new Error('health poller stopped'));
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      await inFlight;
-    },
-  };
+  return createPeriodicTask({ intervalMs, onError, run: (signal) => monitor.pollOnce(signal).then(() => undefined) });
 }
