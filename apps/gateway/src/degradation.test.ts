@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadGatewayConfig } from './config.js';
 import { startGateway, type RunningGateway } from './service.js';
 import { startFakeDownstreams, type FakeDownstreams } from './testing/fake-downstreams.js';
+import { bearer, testAuthEnv } from './testing/test-tokens.js';
 
 let fakes: FakeDownstreams;
 let gateway: RunningGateway;
@@ -11,19 +12,20 @@ let gateway: RunningGateway;
 beforeAll(async () => {
   fakes = await startFakeDownstreams();
   const config = loadGatewayConfig({
+    ...(await testAuthEnv()),
     JAMEY_BIND_HOST: '127.0.0.1',
     GATEWAY_PORT: '0',
     GATEWAY_ADMIN_PORT: '0',
     ...Object.fromEntries(Object.entries(fakes.addresses).map(([name, address]) => [`${name.toUpperCase()}_ADDRESS`, address])),
   });
-  gateway = await startGateway({ config, logger: createLogger({ service: 'gateway', level: 'silent' }) });
+  gateway = await startGateway({ config, logger: createLogger({ service: 'gateway', level: 'silent' }), mode: 'infrastructure' });
 });
 afterAll(async () => {
   await gateway?.stop();
   await fakes?.close();
 });
 
-const api = (path: string, init?: RequestInit) => fetch(`http://127.0.0.1:${gateway.port}${path}`, init);
+const api = async (path: string) => fetch(`http://127.0.0.1:${gateway.port}${path}`, { headers: await bearer() });
 
 interface Degradation {
   dependencies: { name: string; level: string; circuit: string; retryAfterMs: number }[];

@@ -60,7 +60,7 @@ describe('deadlines', () => {
     const gateway = gatewayWith(timeoutMs);
     await gateway.app.ready();
     const before = Date.now();
-    await gateway.app.inject({ method, url, ...(method === 'POST' ? { payload: { input: 'i', source: 's', salience: 0.5 } } : {}) });
+    await gateway.inject({ method, url, ...(method === 'POST' ? { payload: { input: 'i', source: 's', salience: 0.5 } } : {}) });
     const after = Date.now();
     const call = fakes.calls.find((c) => c.service === service);
     expect(call?.deadline).toBeDefined();
@@ -73,11 +73,11 @@ describe('deadlines', () => {
 
   it('passes x-jamey-canary: always on to the downstream call, so the mesh routes it to the canary', async () => {
     const gateway = gatewayWith(5000);
-    await gateway.app.inject({ method: 'GET', url: `/v1/memories/${MEMORY_ID}`, headers: { 'x-jamey-canary': 'Always' } });
+    await gateway.inject({ method: 'GET', url: `/v1/memories/${MEMORY_ID}`, headers: { 'x-jamey-canary': 'Always' } });
     expect(fakes.calls.find((c) => c.service === 'memory')?.metadata['x-jamey-canary']).toBe('always');
     fakes.reset();
     // Any other value routes nowhere in the mesh, so it is not passed on.
-    await gateway.app.inject({ method: 'GET', url: `/v1/memories/${MEMORY_ID}`, headers: { 'x-jamey-canary': 'sometimes' } });
+    await gateway.inject({ method: 'GET', url: `/v1/memories/${MEMORY_ID}`, headers: { 'x-jamey-canary': 'sometimes' } });
     const call = fakes.calls.find((c) => c.service === 'memory');
     expect(call).toBeDefined();
     expect(call?.metadata['x-jamey-canary']).toBeUndefined();
@@ -87,7 +87,7 @@ describe('deadlines', () => {
     const gateway = gatewayWith(200);
     const hanging = hangingHandler();
     fakes.handlers.memory.getMemory = hanging.handler;
-    const response = await gateway.app.inject({ method: 'GET', url: `/v1/memories/${MEMORY_ID}` });
+    const response = await gateway.inject({ method: 'GET', url: `/v1/memories/${MEMORY_ID}` });
     expect(response.statusCode).toBe(504);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(response.json()).toMatchObject({
@@ -115,7 +115,7 @@ describe('client disconnect', () => {
       port,
       method: 'POST',
       path: '/v1/perceptions',
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${await gateway.token()}` },
     });
     client.on('error', () => undefined);
     client.end(body);
@@ -138,7 +138,7 @@ describe('client disconnect', () => {
     };
     const response = await fetch(`http://127.0.0.1:${port}/v1/perceptions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await gateway.token()}` },
       body: JSON.stringify({ input: 'x'.repeat(5000), source: 'chat', salience: 0.5 }),
     });
     expect(response.status).toBe(201);

@@ -10,7 +10,10 @@ const logger = createLogger({ service: 'gateway', level: config.logLevel });
 const serviceAuth = await createServiceAuth('gateway', serviceKeySettingsFromEnv('gateway', process.env), {
   onKeyError: (error) => logger.warn({ err: error }, 'a rotated service key could not be used; the previous one stays in force'),
 });
-const running = await startGateway({ config, logger, serviceTokens: serviceAuth.minter });
+// The kubelet sets KUBERNETES_SERVICE_HOST in every pod. Either way this is not embedded mode,
+// so development keys are refused.
+const mode = process.env['KUBERNETES_SERVICE_HOST'] ? 'kubernetes' : 'infrastructure';
+const running = await startGateway({ config, logger, serviceTokens: serviceAuth.minter, mode });
 exitOnSignals(
   async () => {
     await running.stop();

@@ -71,7 +71,7 @@ describe('request validation → 400 invalid-argument naming the field', () => {
 
   it.each(cases)('$name → $field', async ({ method, url, payload, field }) => {
     const before = fakes.calls.length;
-    const response = await gateway.app.inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }) });
+    const response = await gateway.inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }) });
     const body = expectProblem(response, 400, 'INVALID_ARGUMENT', url.split('?')[0]!);
     expect(body.field).toBe(field);
     expect(body.errors).toEqual([{ field, message: expect.any(String) }]);
@@ -82,12 +82,12 @@ describe('request validation → 400 invalid-argument naming the field', () => {
 
   it('accepts the bounds themselves', async () => {
     const ok = [
-      await gateway.app.inject({ method: 'POST', url: '/v1/perceptions', payload: { input: 'i', source: 's', salience: 1 } }),
-      await gateway.app.inject({ method: 'POST', url: '/v1/perceptions', payload: { input: 'i', source: 's', salience: 0 } }),
-      await gateway.app.inject({ method: 'GET', url: '/v1/memories?query=x&pageSize=100' }),
-      await gateway.app.inject({ method: 'GET', url: '/v1/memories?query=x&pageSize=0' }),
-      await gateway.app.inject({ method: 'GET', url: '/v1/audit/records?pageSize=500' }),
-      await gateway.app.inject({ method: 'GET', url: `/v1/entities/${'a'.repeat(128)}` }),
+      await gateway.inject({ method: 'POST', url: '/v1/perceptions', payload: { input: 'i', source: 's', salience: 1 } }),
+      await gateway.inject({ method: 'POST', url: '/v1/perceptions', payload: { input: 'i', source: 's', salience: 0 } }),
+      await gateway.inject({ method: 'GET', url: '/v1/memories?query=x&pageSize=100' }),
+      await gateway.inject({ method: 'GET', url: '/v1/memories?query=x&pageSize=0' }),
+      await gateway.inject({ method: 'GET', url: '/v1/audit/records?pageSize=500' }),
+      await gateway.inject({ method: 'GET', url: `/v1/entities/${'a'.repeat(128)}` }),
     ];
     expect(ok.map((r) => r.statusCode)).toEqual([201, 201, 200, 200, 200, 404]);
   });
@@ -95,7 +95,7 @@ describe('request validation → 400 invalid-argument naming the field', () => {
 
 describe('downstream errors', () => {
   it('NOT_FOUND → 404 not-found with the resource kind', async () => {
-    const response = await gateway.app.inject({ method: 'GET', url: `/v1/memories/${MEMORY_ID}` });
+    const response = await gateway.inject({ method: 'GET', url: `/v1/memories/${MEMORY_ID}` });
     const body = expectProblem(response, 404, 'NOT_FOUND', `/v1/memories/${MEMORY_ID}`);
     expect(body.detail).toBe(`memory ${MEMORY_ID} was not found`);
     expect(body.resource).toBe('memory');
@@ -111,15 +111,15 @@ describe('downstream errors', () => {
     fakes.handlers.soul.recordInteraction = async () => {
       throw invalidArgument('entity_id', 'entity_id is malformed');
     };
-    const perceive = await gateway.app.inject({ method: 'POST', url: '/v1/perceptions', payload: { input: 'i', source: 's', salience: 0.5 } });
+    const perceive = await gateway.inject({ method: 'POST', url: '/v1/perceptions', payload: { input: 'i', source: 's', salience: 0.5 } });
     expect(expectProblem(perceive, 400, 'INVALID_ARGUMENT', '/v1/perceptions')).toMatchObject({
       field: 'body.salience',
       detail: 'salience must be between 0 and 1',
       errors: [{ field: 'body.salience', message: 'salience must be between 0 and 1' }],
     });
-    const search = await gateway.app.inject({ method: 'GET', url: '/v1/memories?query=x&pageToken=forged' });
+    const search = await gateway.inject({ method: 'GET', url: '/v1/memories?query=x&pageToken=forged' });
     expect(expectProblem(search, 400, 'INVALID_ARGUMENT', '/v1/memories').field).toBe('query.pageToken');
-    const interaction = await gateway.app.inject({ method: 'POST', url: '/v1/entities/e/interactions', payload: { valence: 0 } });
+    const interaction = await gateway.inject({ method: 'POST', url: '/v1/entities/e/interactions', payload: { valence: 0 } });
     expect(expectProblem(interaction, 400, 'INVALID_ARGUMENT', '/v1/entities/e/interactions').field).toBe('path.id');
   });
 
@@ -127,7 +127,7 @@ describe('downstream errors', () => {
     fakes.handlers.consciousness.perceive = async () => {
       throw dependencyUnavailable('soul', undefined, 2500);
     };
-    const response = await gateway.app.inject({ method: 'POST', url: '/v1/perceptions', payload: { input: 'i', source: 's', salience: 0.5 } });
+    const response = await gateway.inject({ method: 'POST', url: '/v1/perceptions', payload: { input: 'i', source: 's', salience: 0.5 } });
     const body = expectProblem(response, 503, 'DEPENDENCY_UNAVAILABLE', '/v1/perceptions');
     expect(body.dependency).toBe('consciousness');
     expect(response.headers['retry-after']).toBe('3');
@@ -137,7 +137,7 @@ describe('downstream errors', () => {
     fakes.handlers.soul.upsertEntity = async () => {
       throw new JameyError('CONFLICT', 'entity e was renamed concurrently');
     };
-    const response = await gateway.app.inject({ method: 'PUT', url: '/v1/entities/e', payload: { name: 'E' } });
+    const response = await gateway.inject({ method: 'PUT', url: '/v1/entities/e', payload: { name: 'E' } });
     expect(expectProblem(response, 409, 'CONFLICT', '/v1/entities/e').detail).toBe('entity e was renamed concurrently');
   });
 
@@ -145,7 +145,7 @@ describe('downstream errors', () => {
     fakes.handlers.memory.getMemory = async () => {
       throw new Error('password=hunter2 at db.internal:5432');
     };
-    const response = await gateway.app.inject({ method: 'GET', url: `/v1/memories/${MEMORY_ID}` });
+    const response = await gateway.inject({ method: 'GET', url: `/v1/memories/${MEMORY_ID}` });
     const body = expectProblem(response, 500, 'INTERNAL', `/v1/memories/${MEMORY_ID}`);
     expect(body.detail).toBe('An unexpected error occurred. It has been logged.');
     expect(response.body).not.toMatch(/hunter2|db\.internal|memory failed|stack|at /);
@@ -156,7 +156,7 @@ describe('downstream errors', () => {
   it('an unexpected error in the gateway itself → 500, logged in full', async () => {
     // The downstream breaks its contract: a memory without create_time.
     fakes.handlers.memory.getMemory = async () => ({ memory: sampleMemory({ createTime: undefined }) });
-    const response = await gateway.app.inject({ method: 'GET', url: `/v1/memories/${MEMORY_ID}` });
+    const response = await gateway.inject({ method: 'GET', url: `/v1/memories/${MEMORY_ID}` });
     const body = expectProblem(response, 500, 'INTERNAL', `/v1/memories/${MEMORY_ID}`);
     expect(response.body).not.toContain('create_time');
     expect(body.detail).toBe('An unexpected error occurred. It has been logged.');
@@ -179,7 +179,7 @@ describe('a stopped downstream', () => {
   });
 
   it('→ 503 dependency-unavailable naming it, with Retry-After', async () => {
-    const response = await isolated.app.inject({ method: 'GET', url: `/v1/memories/${MEMORY_ID}` });
+    const response = await isolated.inject({ method: 'GET', url: `/v1/memories/${MEMORY_ID}` });
     const body = expectProblem(response, 503, 'DEPENDENCY_UNAVAILABLE', `/v1/memories/${MEMORY_ID}`);
     expect(body.dependency).toBe('memory');
     expect(body.detail).toBe('memory is unavailable');
@@ -187,14 +187,14 @@ describe('a stopped downstream', () => {
   });
 
   it('leaves the other downstreams reachable', async () => {
-    const response = await isolated.app.inject({ method: 'GET', url: '/v1/system/health' });
+    const response = await isolated.inject({ method: 'GET', url: '/v1/system/health' });
     expect(response.statusCode).toBe(200);
   });
 });
 
 describe('HTTP-level failures', () => {
   it('malformed JSON → 400 invalid-argument on `body`', async () => {
-    const response = await gateway.app.inject({
+    const response = await gateway.inject({
       method: 'POST',
       url: '/v1/memories',
       headers: { 'content-type': 'application/json' },
@@ -205,12 +205,12 @@ describe('HTTP-level failures', () => {
   });
 
   it('an empty JSON body → 400', async () => {
-    const response = await gateway.app.inject({ method: 'POST', url: '/v1/memories', headers: { 'content-type': 'application/json' }, payload: '' });
+    const response = await gateway.inject({ method: 'POST', url: '/v1/memories', headers: { 'content-type': 'application/json' }, payload: '' });
     expect(expectProblem(response, 400, 'INVALID_ARGUMENT', '/v1/memories').field).toBe('body');
   });
 
   it('prototype poisoning → 400, not 500', async () => {
-    const response = await gateway.app.inject({
+    const response = await gateway.inject({
       method: 'POST',
       url: '/v1/memories',
       headers: { 'content-type': 'application/json' },
@@ -220,36 +220,36 @@ describe('HTTP-level failures', () => {
   });
 
   it('a body over the limit → 413 payload-too-large', async () => {
-    const response = await gateway.app.inject({ method: 'POST', url: '/v1/memories', payload: { content: 'x'.repeat(BODY_LIMIT) } });
+    const response = await gateway.inject({ method: 'POST', url: '/v1/memories', payload: { content: 'x'.repeat(BODY_LIMIT) } });
     expect(expectProblem(response, 413, 'PAYLOAD_TOO_LARGE', '/v1/memories').detail).toContain(String(BODY_LIMIT));
   });
 
   it.each(['text/plain', 'application/xml', 'application/x-www-form-urlencoded'])('a %s body → 415 unsupported-media-type', async (type) => {
-    const response = await gateway.app.inject({ method: 'POST', url: '/v1/memories', headers: { 'content-type': type }, payload: 'content=x' });
+    const response = await gateway.inject({ method: 'POST', url: '/v1/memories', headers: { 'content-type': type }, payload: 'content=x' });
     expectProblem(response, 415, 'UNSUPPORTED_MEDIA_TYPE', '/v1/memories');
   });
 
   it('an unknown route → 404 not-found', async () => {
-    const response = await gateway.app.inject({ method: 'GET', url: '/v1/nothing-here?x=1' });
+    const response = await gateway.inject({ method: 'GET', url: '/v1/nothing-here?x=1' });
     expect(expectProblem(response, 404, 'NOT_FOUND', '/v1/nothing-here').detail).toBe('no route GET /v1/nothing-here');
   });
 
   it('a known path with the wrong method → 405 with Allow', async () => {
-    const response = await gateway.app.inject({ method: 'PATCH', url: `/v1/memories/${MEMORY_ID}` });
+    const response = await gateway.inject({ method: 'PATCH', url: `/v1/memories/${MEMORY_ID}` });
     expectProblem(response, 405, 'METHOD_NOT_ALLOWED', `/v1/memories/${MEMORY_ID}`);
     expect(response.headers.allow).toBe('DELETE, GET, HEAD');
-    const post = await gateway.app.inject({ method: 'DELETE', url: '/v1/perceptions' });
+    const post = await gateway.inject({ method: 'DELETE', url: '/v1/perceptions' });
     expectProblem(post, 405, 'METHOD_NOT_ALLOWED', '/v1/perceptions');
     expect(post.headers.allow).toBe('POST');
   });
 
   it('a path parameter beyond the router limit → 400, not a bare error', async () => {
     const url = `/v1/entities/${'a'.repeat(600)}`;
-    expectProblem(await gateway.app.inject({ method: 'GET', url }), 400, 'INVALID_ARGUMENT', url);
+    expectProblem(await gateway.inject({ method: 'GET', url }), 400, 'INVALID_ARGUMENT', url);
   });
 
   it('a malformed percent-encoding in the path → 400', async () => {
-    const response = await gateway.app.inject({ method: 'GET', url: '/v1/entities/%E0%A4%A' });
+    const response = await gateway.inject({ method: 'GET', url: '/v1/entities/%E0%A4%A' });
     expectProblem(response, 400, 'INVALID_ARGUMENT', '/v1/entities/%E0%A4%A');
   });
 });

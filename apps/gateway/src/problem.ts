@@ -1,4 +1,5 @@
 import { ERROR_CODES, isJameyError, type ErrorCode, type JameyError } from '@jamey/core';
+import { bearerChallenge, isAuthError } from '@jamey/security';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import type { AllowedMethods } from './allowed-methods.js';
 import { fieldOfDownstream, fieldOfViolation, locationOf, messageOfViolation, type DeclaredFields, type SchemaViolation } from './fields.js';
@@ -51,6 +52,8 @@ export interface ProblemInit {
   readonly retryAfterSeconds?: number;
   /** Sets `Allow`. */
   readonly allow?: readonly string[];
+  /** Sets `WWW-Authenticate` (RFC 6750 §3). */
+  readonly challenge?: string;
 }
 
 /** A client went over the gateway's rate limit (built by @fastify/rate-limit's `errorResponseBuilder`). */
@@ -65,6 +68,9 @@ export class RateLimitExceededError extends Error {
     this.name = 'RateLimitExceededError';
   }
 }
+
+/** The `realm` of every `WWW-Authenticate` challenge. */
+export const AUTH_REALM = 'jamey';
 
 const GENERIC_DETAIL = 'An unexpected error occurred. It has been logged.';
 const DEFAULT_RETRY_AFTER_SECONDS = 1;
@@ -86,6 +92,7 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, init: 
   };
   if (init.retryAfterSeconds !== undefined) reply.header('retry-after', String(init.retryAfterSeconds));
   if (init.allow !== undefined) reply.header('allow', init.allow.join(', '));
+  if (init.challenge !== undefined) reply.header('www-authenticate', init.challenge);
   return reply.code(http).type(PROBLEM_MEDIA_TYPE).send(body);
 }
 
@@ -188,6 +195,10 @@ function handleError(error: unknown, request: FastifyRequest, reply: FastifyRepl
     };
     // Debug, not info: a client hammering the API must not flood the logs too.
     request.log.debug({ code: init.code, limit: error.limit }, init.detail);
+  } else if (isAuthError(error)) {
+    // The message is a fixed sentence (plus the missing scopes), never the token: safe to return and log.
+    init = { code: error.code, detail: error.message, challenge: bearerChallenge(error, AUTH_REALM) };
+    request.log.info({ code: error.code, reason: error.reason, subject: request.principal?.subject }, error.message);
   } else if (isJameyError(error)) {
     init = fromJameyError(error, request);
     const status = PROBLEM_CODES[init.code].http;

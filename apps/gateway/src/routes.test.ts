@@ -25,7 +25,7 @@ const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 describe('memories', () => {
   it('POST /v1/memories stores a memory: 201, Location, the memory as JSON', async () => {
-    const response = await gateway.app.inject({
+    const response = await gateway.inject({
       method: 'POST',
       url: '/v1/memories',
       payload: { content: 'the sky was red', layer: 'semantic', tags: ['sky'], importance: 0.8 },
@@ -50,23 +50,23 @@ describe('memories', () => {
   });
 
   it('GET /v1/memories/{id} reads it back; DELETE removes it; GET is then 404', async () => {
-    const created = (await gateway.app.inject({ method: 'POST', url: '/v1/memories', payload: { content: 'kept' } })).json();
-    const read = await gateway.app.inject({ method: 'GET', url: `/v1/memories/${created.id}` });
+    const created = (await gateway.inject({ method: 'POST', url: '/v1/memories', payload: { content: 'kept' } })).json();
+    const read = await gateway.inject({ method: 'GET', url: `/v1/memories/${created.id}` });
     expect(read.statusCode).toBe(200);
     expect(read.json()).toEqual(created);
 
-    const deleted = await gateway.app.inject({ method: 'DELETE', url: `/v1/memories/${created.id}` });
+    const deleted = await gateway.inject({ method: 'DELETE', url: `/v1/memories/${created.id}` });
     expect(deleted.statusCode).toBe(204);
     expect(deleted.body).toBe('');
     expect(lastCall()).toMatchObject({ method: 'deleteMemory', request: { id: created.id } });
 
-    const gone = await gateway.app.inject({ method: 'GET', url: `/v1/memories/${created.id}` });
+    const gone = await gateway.inject({ method: 'GET', url: `/v1/memories/${created.id}` });
     expect(gone.statusCode).toBe(404);
   });
 
   it('GET /v1/memories searches with coerced query parameters', async () => {
-    await gateway.app.inject({ method: 'POST', url: '/v1/memories', payload: { content: 'a red sky', layer: 'episodic' } });
-    const response = await gateway.app.inject({
+    await gateway.inject({ method: 'POST', url: '/v1/memories', payload: { content: 'a red sky', layer: 'episodic' } });
+    const response = await gateway.inject({
       method: 'GET',
       url: '/v1/memories',
       query: { query: 'red', layer: 'episodic', pageSize: '10', pageToken: 'cursor-1' },
@@ -84,14 +84,14 @@ describe('memories', () => {
 
   it('passes the next page token through', async () => {
     fakes.handlers.memory.searchMemories = async () => ({ hits: [], page: { nextPageToken: 'page-2' } });
-    const response = await gateway.app.inject({ method: 'GET', url: '/v1/memories?query=x' });
+    const response = await gateway.inject({ method: 'GET', url: '/v1/memories?query=x' });
     expect(response.json()).toEqual({ items: [], nextPageToken: 'page-2' });
   });
 });
 
 describe('consciousness', () => {
   it('POST /v1/perceptions perceives: 201 with perception, focus, context, trust and degraded', async () => {
-    const response = await gateway.app.inject({
+    const response = await gateway.inject({
       method: 'POST',
       url: '/v1/perceptions',
       payload: { input: 'hello', source: 'chat', salience: 0.7, entityId: 'user:ada' },
@@ -124,7 +124,7 @@ describe('consciousness', () => {
       sourceTrust: undefined,
       degradedDependencies: ['memory', 'soul'],
     });
-    const body = (await gateway.app.inject({ method: 'POST', url: '/v1/perceptions', payload: { input: 'x', source: 's', salience: 0 } })).json();
+    const body = (await gateway.inject({ method: 'POST', url: '/v1/perceptions', payload: { input: 'x', source: 's', salience: 0 } })).json();
     expect(body.degraded).toEqual(['memory', 'soul']);
     expect(body).not.toHaveProperty('sourceTrust');
     expect(body).not.toHaveProperty('focus');
@@ -132,7 +132,7 @@ describe('consciousness', () => {
   });
 
   it('GET /v1/consciousness/state reads the workspace', async () => {
-    const empty = await gateway.app.inject({ method: 'GET', url: '/v1/consciousness/state' });
+    const empty = await gateway.inject({ method: 'GET', url: '/v1/consciousness/state' });
     expect(empty.statusCode).toBe(200);
     expect(empty.json()).toEqual({ recent: [], version: 0, perceptionCount: 0 });
 
@@ -140,14 +140,14 @@ describe('consciousness', () => {
     fakes.handlers.consciousness.getState = async () => ({
       state: { focus, recent: [focus], version: 4, perceptionCount: 2, updateTime: new Date(Date.UTC(2026, 0, 1)) },
     });
-    const later = (await gateway.app.inject({ method: 'GET', url: '/v1/consciousness/state' })).json();
+    const later = (await gateway.inject({ method: 'GET', url: '/v1/consciousness/state' })).json();
     expect(later).toMatchObject({ focus: { id: 'p1' }, version: 4, perceptionCount: 2, updateTime: '2026-01-01T00:00:00.000Z' });
   });
 });
 
 describe('entities', () => {
   it('PUT /v1/entities/{id} creates (201 + Location) then renames (200)', async () => {
-    const created = await gateway.app.inject({ method: 'PUT', url: '/v1/entities/user:ada', payload: { name: 'Ada' } });
+    const created = await gateway.inject({ method: 'PUT', url: '/v1/entities/user:ada', payload: { name: 'Ada' } });
     expect(created.statusCode).toBe(201);
     expect(created.headers.location).toBe('/v1/entities/user%3Aada');
     expect(created.json()).toEqual({
@@ -160,19 +160,19 @@ describe('entities', () => {
     });
     expect(lastCall()).toMatchObject({ service: 'soul', method: 'upsertEntity', request: { id: 'user:ada', name: 'Ada' } });
 
-    const renamed = await gateway.app.inject({ method: 'PUT', url: '/v1/entities/user:ada', payload: { name: 'Ada L.' } });
+    const renamed = await gateway.inject({ method: 'PUT', url: '/v1/entities/user:ada', payload: { name: 'Ada L.' } });
     expect(renamed.statusCode).toBe(200);
     expect(renamed.headers.location).toBeUndefined();
     expect(renamed.json()).toMatchObject({ id: 'user:ada', name: 'Ada L.' });
 
-    const read = await gateway.app.inject({ method: 'GET', url: '/v1/entities/user:ada' });
+    const read = await gateway.inject({ method: 'GET', url: '/v1/entities/user:ada' });
     expect(read.statusCode).toBe(200);
     expect(read.json()).toMatchObject({ id: 'user:ada', name: 'Ada L.' });
   });
 
   it('POST /v1/entities/{id}/interactions records one: 201 with entity and interaction', async () => {
-    await gateway.app.inject({ method: 'PUT', url: '/v1/entities/bob', payload: { name: 'Bob' } });
-    const response = await gateway.app.inject({ method: 'POST', url: '/v1/entities/bob/interactions', payload: { valence: 1, note: 'kind' } });
+    await gateway.inject({ method: 'PUT', url: '/v1/entities/bob', payload: { name: 'Bob' } });
+    const response = await gateway.inject({ method: 'POST', url: '/v1/entities/bob/interactions', payload: { valence: 1, note: 'kind' } });
     expect(response.statusCode).toBe(201);
     const body = response.json();
     expect(body.entity).toMatchObject({ id: 'bob', interactionCount: 1, trust: 0.6 });
@@ -191,7 +191,7 @@ describe('entities', () => {
 
 describe('audit', () => {
   it('GET /v1/audit/records lists records with filters, times and page', async () => {
-    const response = await gateway.app.inject({
+    const response = await gateway.inject({
       method: 'GET',
       url: '/v1/audit/records',
       query: { type: 'memory.encoded', source: 'memory', subject: 's-1', startTime: '2026-01-01T00:00:00Z', endTime: '2026-01-03T00:00:00.000Z', pageSize: '500', pageToken: 'c' },
@@ -223,7 +223,7 @@ describe('audit', () => {
 });
 
 describe('audit log', () => {
-  const get = (url: string, query: Record<string, string> = {}) => gateway.app.inject({ method: 'GET', url, query });
+  const get = (url: string, query: Record<string, string> = {}) => gateway.inject({ method: 'GET', url, query });
   it('GET /v1/audit/log/... returns the independent verifier’s JSON shapes, bytes in base64', async () => {
     expect((await get('/v1/audit/log/info')).json()).toEqual({ verifierKey: 'jamey.io/audit+00000000+AQ==', origin: 'jamey.io/audit' });
     const checkpoint = await get('/v1/audit/log/checkpoint', { treeSize: '5' });
@@ -255,7 +255,7 @@ describe('audit log', () => {
 
 describe('system', () => {
   it('GET /v1/system/health returns telemetry’s view', async () => {
-    const response = await gateway.app.inject({ method: 'GET', url: '/v1/system/health' });
+    const response = await gateway.inject({ method: 'GET', url: '/v1/system/health' });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({
       status: 'serving',
@@ -283,7 +283,7 @@ describe('system', () => {
         },
       ],
     });
-    const response = await gateway.app.inject({ method: 'GET', url: '/v1/system/alerts?state=firing&state=resolved&pageSize=5' });
+    const response = await gateway.inject({ method: 'GET', url: '/v1/system/alerts?state=firing&state=resolved&pageSize=5' });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({
       alerts: [
@@ -303,6 +303,6 @@ describe('system', () => {
       ],
     });
     expect(lastCall()).toMatchObject({ method: 'listAlerts', request: { states: [telemetry.AlertState.ALERT_STATE_FIRING, telemetry.AlertState.ALERT_STATE_RESOLVED], pageSize: 5 } });
-    expect((await gateway.app.inject({ method: 'GET', url: '/v1/system/alerts?state=exploded' })).statusCode).toBe(400);
+    expect((await gateway.inject({ method: 'GET', url: '/v1/system/alerts?state=exploded' })).statusCode).toBe(400);
   });
 });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadGatewayConfig } from './config.js';
 import { startGateway, type RunningGateway } from './service.js';
 import { startFakeDownstreams, type FakeDownstreams } from './testing/fake-downstreams.js';
+import { bearer, testAuthEnv } from './testing/test-tokens.js';
 
 let fakes: FakeDownstreams;
 let gateway: RunningGateway;
@@ -17,13 +18,14 @@ interface Readiness {
 beforeAll(async () => {
   fakes = await startFakeDownstreams();
   const config = loadGatewayConfig({
+    ...(await testAuthEnv()),
     JAMEY_BIND_HOST: '127.0.0.1',
     GATEWAY_PORT: '0',
     GATEWAY_ADMIN_PORT: '0',
     GATEWAY_READINESS_TIMEOUT_MS: '1000',
     ...Object.fromEntries(Object.entries(fakes.addresses).map(([name, address]) => [`${name.toUpperCase()}_ADDRESS`, address])),
   });
-  gateway = await startGateway({ config, logger: createLogger({ service: 'gateway', level: 'silent' }) });
+  gateway = await startGateway({ config, logger: createLogger({ service: 'gateway', level: 'silent' }), mode: 'infrastructure' });
 });
 afterAll(async () => {
   await gateway?.stop();
@@ -34,7 +36,7 @@ const admin = (path: string) => fetch(`http://127.0.0.1:${gateway.adminPort}${pa
 
 describe('startGateway', () => {
   it('serves the public API on its port', async () => {
-    const response = await fetch(`http://127.0.0.1:${gateway.port}/v1/system/health`);
+    const response = await fetch(`http://127.0.0.1:${gateway.port}/v1/system/health`, { headers: await bearer() });
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ status: 'serving' });
   });
@@ -49,7 +51,7 @@ describe('startGateway', () => {
   });
 
   it('records request metrics by route template', async () => {
-    await fetch(`http://127.0.0.1:${gateway.port}/v1/entities/nobody`);
+    await fetch(`http://127.0.0.1:${gateway.port}/v1/entities/nobody`, { headers: await bearer() });
     // Errors raised while routing skip Fastify's hooks (so go unmeasured) but still answer.
     expect((await fetch(`http://127.0.0.1:${gateway.port}/v1/entities/%E0%A4%A`)).status).toBe(400);
     const text = await (await admin('/metrics')).text();
@@ -59,9 +61,10 @@ describe('startGateway', () => {
 
   it('exposes the gateway metric families, with 404s under a fixed route label and no ids anywhere', async () => {
     const base = `http://127.0.0.1:${gateway.port}`;
-    await fetch(`${base}/v1/memories/0190a0b0-c0d0-7e00-8f00-0000000000ff`);
-    await fetch(`${base}/v1/no-such-thing/0190a0b0-c0d0-7e00-8f00-0000000000ff`);
-    await fetch(`${base}/v1/entities/nobody`, { method: 'PATCH' });
+    const headers = await bearer();
+    await fetch(`${base}/v1/memories/0190a0b0-c0d0-7e00-8f00-0000000000ff`, { headers });
+    await fetch(`${base}/v1/no-such-thing/0190a0b0-c0d0-7e00-8f00-0000000000ff`, { headers });
+    await fetch(`${base}/v1/entities/nobody`, { method: 'PATCH', headers });
     await admin('/readyz');
     const metrics = await scrapeMetrics(`http://127.0.0.1:${gateway.adminPort}/metrics`);
     expect(missingMetricFamilies(metrics, requiredMetricFamilies({ http: true, rpcClient: true }, { traffic: true }))).toEqual([]);

@@ -2,7 +2,7 @@ import { createRedisClient } from '@jamey/cache';
 import { cryptoRandom, systemClock, type Clock, type RandomSource } from '@jamey/core';
 import { createDegradationManager, type CircuitBreaker } from '@jamey/resilience';
 import { checkHealth } from '@jamey/rpc';
-import type { ServiceTokenMinter } from '@jamey/security';
+import { createUserAuth, type RuntimeMode, type ServiceTokenMinter } from '@jamey/security';
 import {
   createHealth,
   createLogger,
@@ -35,6 +35,13 @@ export interface StartGatewayOptions {
    * embedded host from its keyring.
    */
   readonly serviceTokens?: ServiceTokenMinter;
+  /**
+   * How Jamey runs, from the entry point: `embedded` (the host) may use the development key;
+   * `main.ts` passes `infrastructure` or `kubernetes`, where development keys fail the start.
+   */
+  readonly mode: RuntimeMode;
+  /** Where the development key lives (`JAMEY_DATA_DIR`); needed with `GATEWAY_AUTH_DEV_KEY`. */
+  readonly dataDir?: string;
 }
 
 /** A listening gateway. */
@@ -79,6 +86,14 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const { config } = options;
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ service: 'gateway', level: config.logLevel });
+  // First, so a bad key source (or a development key outside embedded mode) fails the start
+  // before anything else is opened.
+  const auth = await createUserAuth(config.auth, {
+    mode: options.mode,
+    clock,
+    ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+    onKeyError: (error) => logger.warn({ err: error }, 'a changed user token key file could not be used; the previous keys stay in force'),
+  });
   const metrics = createMetricsRegistry('gateway');
   const policies = createGatewayPolicies({ clock, random: options.random ?? cryptoRandom, retries: config.rpcRetries });
   const degradation = createDegradationManager({ clock });
@@ -123,6 +138,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     bodyLimitBytes: config.bodyLimitBytes,
     version: GATEWAY_VERSION,
     rateLimit: { ...config.rateLimit, redis },
+    auth,
+    corsOrigins: config.corsOrigins,
+    trustProxy: config.trustProxy,
     statusPageUrl: config.statusPageUrl,
     metrics,
     degradation: () => {

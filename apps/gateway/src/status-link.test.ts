@@ -3,6 +3,7 @@ import { createLogger } from '@jamey/telemetry';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeGatewayClients, createGatewayClients } from './clients.js';
 import { buildGateway } from './server.js';
+import { createTestVerifier } from './testing/test-tokens.js';
 
 const addresses = { memory: '127.0.0.1:1', consciousness: '127.0.0.1:1', soul: '127.0.0.1:1', audit: '127.0.0.1:1', telemetry: '127.0.0.1:1' };
 
@@ -15,6 +16,7 @@ function build(statusPageUrl?: string) {
     downstreamTimeoutMs: 1000,
     bodyLimitBytes: 1024,
     version: '0.0.0-test',
+    auth: createTestVerifier(),
     ...(statusPageUrl !== undefined ? { statusPageUrl } : {}),
   });
   return { app, close: async () => (await app.close(), closeGatewayClients(clients)) };

@@ -7,4 +7,11 @@ describe('loadHostConfig', () => {
     for (const settings of Object.values(config.services)) expect(settings.redisUrl).toBeUndefined();
     expect(config.gateway.redisUrl).toBeUndefined();
   });
+
+  it('lets the gateway trust the development key by default, and a configured key source instead', () => {
+    expect(loadHostConfig({}).gateway.auth).toMatchObject({ issuer: ['urn:jamey:dev'], audience: ['jamey-api'], devKey: true });
+    const own = loadHostConfig({ GATEWAY_AUTH_ISSUER: 'https://idp.example.org/', GATEWAY_AUTH_KEY_FILE: '/keys/users.jwks' }).gateway.auth;
+    expect(own).toMatchObject({ issuer: ['https://idp.example.org/'], keyFile: '/keys/users.jwks' });
+    expect(own.devKey).toBeUndefined();
+  });
 });

@@ -1,5 +1,6 @@
 import { loadConfig, port, z, type Env } from '@jamey/config';
 import { loadGatewayConfig, type GatewayConfig } from '@jamey/gateway';
+import { DEV_AUDIENCE, DEV_ISSUER } from '@jamey/security';
 import { serviceEnvShape, toServiceSettings, type ServiceSettings } from '@jamey/service';
 import { STATUS_PAGE_PORT, type GrpcServiceName } from '@jamey/topology';
 
@@ -21,7 +22,8 @@ export interface HostConfig {
  * Reads the host's configuration. It accepts the same variables as the separate services
  * (`<SERVICE>_PORT`, `<SERVICE>_ADMIN_PORT`, `<SERVICE>_DATABASE_URL`, `GATEWAY_*`, `LOG_LEVEL`…),
  * but binds to 127.0.0.1 by default, derives every address from the ports, so services always
- * find each other, and ignores `REDIS_URL`. @throws ConfigError listing every problem at once.
+ * find each other, and ignores `REDIS_URL`. The gateway accepts development tokens (`npm run token`,
+ * issuer `urn:jamey:dev`) unless `GATEWAY_AUTH_JWKS_URL` or `GATEWAY_AUTH_KEY_FILE` is set. @throws ConfigError listing every problem at once.
  */
 export function loadHostConfig(env: Env): HostConfig {
   // Embedded mode has no Redis (ARCHITECTURE.md): caches are in-process and rate limits are kept
@@ -39,7 +41,10 @@ export function loadHostConfig(env: Env): HostConfig {
     GrpcServiceName,
     string
   >;
+  // User tokens: the development key (`npm run token`) unless a real key source is configured.
+  const ownKeys = Boolean(env['GATEWAY_AUTH_JWKS_URL'] || env['GATEWAY_AUTH_KEY_FILE']);
   const gateway = loadGatewayConfig({
+    ...(ownKeys ? {} : { GATEWAY_AUTH_ISSUER: DEV_ISSUER, GATEWAY_AUTH_AUDIENCE: DEV_AUDIENCE, GATEWAY_AUTH_DEV_KEY: 'true' }),
     ...withDefaults,
     ...Object.fromEntries(GRPC_SERVICES.map((name) => [`${name.toUpperCase()}_ADDRESS`, addresses[name]])),
     // The gateway's GET /status points at this host's status page unless told otherwise.

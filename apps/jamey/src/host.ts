@@ -97,7 +97,14 @@ export async function startHost(config: HostConfig, logger: Logger = createLogge
       },
     });
     started.push(telemetry);
-    const gateway = await startGateway({ config: config.gateway, logger: serviceLogger('gateway'), serviceTokens: auth.gateway.minter });
+    // Embedded mode: the only one where the gateway may trust the development key.
+    const gateway = await startGateway({
+      config: config.gateway,
+      logger: serviceLogger('gateway'),
+      serviceTokens: auth.gateway.minter,
+      mode: 'embedded',
+      dataDir: config.dataDir,
+    });
     started.push({ name: 'gateway', stop: () => gateway.stop() });
     let stopping: Promise<void> | undefined;
     return {

@@ -1,6 +1,7 @@
 import { exitOnSignals } from '@jamey/core';
 import { createLogger, shutdownTelemetry } from '@jamey/telemetry';
 import { loadHostConfig } from './config.js';
+import { startupBanner } from './banner.js';
 import { startHost } from './host.js';
 
 const config = loadHostConfig(process.env);
@@ -16,19 +17,4 @@ exitOnSignals(
   config.gateway.shutdownGraceMs + 10_000,
 );
 
-const url = host.gatewayUrl;
-process.stdout.write(
-  [
-    '',
-    `Jamey is running (embedded mode, data in ${config.dataDir}/).`,
-    `  API:  ${url}/v1   OpenAPI: ${url}/openapi.json   Docs: ${url}/docs`,
-    `  Status page: ${host.statusUrl}`,
-    '',
-    'Try it:',
-    `  curl -s -X POST ${url}/v1/memories -H 'content-type: application/json' -d '{"content":"Jamey met Ada at the lab"}'`,
-    `  curl -s '${url}/v1/memories?query=Ada'`,
-    '',
-    'Press Ctrl+C to stop.',
-    '',
-  ].join('\n'),
-);
+process.stdout.write(startupBanner({ gatewayUrl: host.gatewayUrl, statusUrl: host.statusUrl, dataDir: config.dataDir }));

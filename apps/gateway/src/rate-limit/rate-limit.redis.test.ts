@@ -15,6 +15,7 @@ import { loadGatewayConfig } from '../config.js';
 import { startGateway } from '../service.js';
 import { startFakeDownstreams, type FakeDownstreams } from '../testing/fake-downstreams.js';
 import { createTestGateway, type TestGateway } from '../testing/test-gateway.js';
+import { bearer, TEST_ISSUER, testAuthEnv } from '../testing/test-tokens.js';
 
 describeWithInfra(['REDIS_URL'], 'rate limit on real Redis', (env) => {
   const redisUrl = env['REDIS_URL']!;
@@ -68,7 +69,11 @@ describeWithInfra(['REDIS_URL'], 'rate limit on real Redis', (env) => {
   }
 
   const uniquePrefix = (): string => `jamey:test:ratelimit:${randomBytes(6).toString('hex')}:`;
-  const state = (g: TestGateway) => g.app.inject({ method: 'GET', url: '/v1/consciousness/state', remoteAddress: '203.0.113.7' });
+  /** A request by `subject` (default alice), from one address. */
+  const state = async (g: TestGateway, subject = 'alice', remoteAddress = '203.0.113.7') =>
+    g.inject({ method: 'GET', url: '/v1/consciousness/state', remoteAddress, headers: { authorization: `Bearer ${await g.token({ subject })}` } });
+  /** The Redis key of a subject's counter under `prefix`. */
+  const subjectKey = (prefix: string, subject = 'alice') => `${prefix}sub:${TEST_ISSUER} ${subject}`;
 
   it('answers 429 problem+json with Retry-After and RateLimit-* headers, counting in Redis', async () => {
     const prefix = uniquePrefix();
@@ -83,19 +88,41 @@ describeWithInfra(['REDIS_URL'], 'rate limit on real Redis', (env) => {
     expect(limited.headers['ratelimit-limit']).toBe('2');
     expect(limited.headers['ratelimit-remaining']).toBe('0');
     expect(limited.headers['ratelimit-reset']).toBe(limited.headers['retry-after']);
-    // The counter is Redis's, with the window as its expiry.
-    expect(await raw.get(`${prefix}ip:203.0.113.7`)).toBe('3');
-    expect(await raw.pttl(`${prefix}ip:203.0.113.7`)).toBeGreaterThan(50_000);
+    // The counter is Redis's, keyed by the token's subject, with the window as its expiry.
+    expect(await raw.get(subjectKey(prefix))).toBe('3');
+    expect(await raw.pttl(subjectKey(prefix))).toBeGreaterThan(50_000);
   });
 
-  it('holds one limit across two gateway replicas sharing Redis', async () => {
+  it('holds one limit per subject across two gateway replicas sharing Redis, whatever the address', async () => {
     const prefix = uniquePrefix();
     const [a, b] = [replica(await redisClient(), prefix, 4), replica(await redisClient(), prefix, 4)];
     const remaining = [];
-    for (const g of [a, b, a, b]) remaining.push((await state(g)).headers['ratelimit-remaining']);
+    // Alice moves between replicas and addresses: one count.
+    for (const [g, address] of [[a, '203.0.113.7'], [b, '198.51.100.1'], [a, '198.51.100.2'], [b, '203.0.113.7']] as const) {
+      remaining.push((await state(g, 'alice', address)).headers['ratelimit-remaining']);
+    }
     expect(remaining).toEqual(['3', '2', '1', '0']);
     expect((await state(b)).statusCode).toBe(429);
-    expect((await state(a)).statusCode).toBe(429);
+    expect((await state(a, 'alice', '192.0.2.1')).statusCode).toBe(429);
+    // Bob, from Alice's address, on both replicas, has his own limit.
+    expect((await state(a, 'bob')).headers['ratelimit-remaining']).toBe('3');
+    expect((await state(b, 'bob')).headers['ratelimit-remaining']).toBe('2');
+    expect(await raw.get(subjectKey(prefix, 'alice'))).toBe('6');
+    expect(await raw.get(subjectKey(prefix, 'bob'))).toBe('2');
+  });
+
+  it('limits requests without a valid token by address across replicas, before answering 401', async () => {
+    const prefix = uniquePrefix();
+    const [a, b] = [replica(await redisClient(), prefix, 2), replica(await redisClient(), prefix, 2)];
+    const guess = (g: TestGateway, remoteAddress = '203.0.113.50') =>
+      g.inject({ method: 'GET', url: '/v1/consciousness/state', remoteAddress, headers: { authorization: 'Bearer not.a.token' } });
+    expect((await guess(a)).statusCode).toBe(401);
+    expect((await guess(b)).statusCode).toBe(401);
+    const limited = await guess(a);
+    expect(limited.statusCode).toBe(429);
+    expect(limited.headers['retry-after']).toBeDefined();
+    expect(await raw.get(`${prefix}ip:203.0.113.50`)).toBe('3');
+    expect((await guess(b, '203.0.113.51')).statusCode).toBe(401);
   });
 
   it('counts per replica at once when Redis is unreachable, warns once, and shares counters again when it is back', async () => {
@@ -138,16 +165,17 @@ describeWithInfra(['REDIS_URL'], 'rate limit on real Redis', (env) => {
       { timeoutMs: 15_000, intervalMs: 200, message: 'the redis breaker to close' },
     );
     // One request before the outage and at least the probe after it; the next count continues from there.
-    const counted = Number(await raw.get(`${prefix}ip:203.0.113.7`));
+    const counted = Number(await raw.get(subjectKey(prefix)));
     expect(counted).toBeGreaterThanOrEqual(2);
     expect((await state(a)).headers['ratelimit-remaining']).toBe(String(Math.max(0, 3 - (counted + 1))));
-    expect(Number(await raw.get(`${prefix}ip:203.0.113.7`))).toBe(counted + 1);
+    expect(Number(await raw.get(subjectKey(prefix)))).toBe(counted + 1);
     expect(warnings.filter((w) => w.startsWith('redis unavailable'))).toHaveLength(1);
   }, 30_000);
 
   it("shows redis in /v1/system/degradation: full while it answers, degraded with an open breaker while it does not", async () => {
     const via = await proxy();
     const config = loadGatewayConfig({
+      ...(await testAuthEnv()),
       JAMEY_BIND_HOST: '127.0.0.1',
       GATEWAY_PORT: '0',
       GATEWAY_ADMIN_PORT: '0',
@@ -155,17 +183,18 @@ describeWithInfra(['REDIS_URL'], 'rate limit on real Redis', (env) => {
       JAMEY_RATE_LIMIT_MAX: '1000',
       ...Object.fromEntries(Object.entries(fakes.addresses).map(([name, address]) => [`${name.toUpperCase()}_ADDRESS`, address])),
     });
-    const gateway = await startGateway({ config, logger: createLogger({ service: 'gateway', level: 'silent' }) });
+    const gateway = await startGateway({ config, logger: createLogger({ service: 'gateway', level: 'silent' }), mode: 'infrastructure' });
     cleanups.push(() => gateway.stop());
     const base = `http://127.0.0.1:${gateway.port}`;
     const redisView = async () =>
-      ((await (await fetch(`${base}/v1/system/degradation`)).json()) as { dependencies: { name: string; level: string; circuit: string }[] }).dependencies.find(
+      ((await (await fetch(`${base}/v1/system/degradation`, { headers: await bearer() })).json()) as { dependencies: { name: string; level: string; circuit: string }[] }).dependencies.find(
         (d) => d.name === 'redis',
       );
 
     expect(await redisView()).toEqual({ name: 'redis', level: 'full', circuit: 'closed', retryAfterMs: 0 });
     await via.cut();
-    for (let i = 0; i < 10; i += 1) expect((await fetch(`${base}/v1/consciousness/state`)).status).toBe(200);
+    const headers = await bearer();
+    for (let i = 0; i < 10; i += 1) expect((await fetch(`${base}/v1/consciousness/state`, { headers })).status).toBe(200);
     const degraded = await redisView();
     expect(degraded?.circuit).toBe('open');
     expect(degraded?.level).not.toBe('full');

@@ -24,7 +24,7 @@ function gateway(max: number, windowMs = 60_000): TestGateway {
   return created;
 }
 
-const state = (g: TestGateway, remoteAddress = '203.0.113.7') => g.app.inject({ method: 'GET', url: '/v1/consciousness/state', remoteAddress });
+const state = (g: TestGateway, remoteAddress = '203.0.113.7') => g.inject({ method: 'GET', url: '/v1/consciousness/state', remoteAddress });
 
 describe('rate limit, in memory', () => {
   it('counts down RateLimit-Remaining, then answers 429 problem+json with Retry-After without calling the service', async () => {
@@ -59,13 +59,38 @@ describe('rate limit, in memory', () => {
     expect(fakes.calls.length).toBe(callsBefore);
   });
 
-  it('counts each client address on its own, and an IPv6 /64 as one client', async () => {
+  it('counts each subject on its own, whatever address it comes from', async () => {
     const g = gateway(1);
-    expect((await state(g, '198.51.100.1')).statusCode).toBe(200);
-    expect((await state(g, '198.51.100.1')).statusCode).toBe(429);
-    expect((await state(g, '198.51.100.2')).statusCode).toBe(200);
-    expect((await state(g, '2001:db8::1')).statusCode).toBe(200);
-    expect((await state(g, '2001:db8::2')).statusCode).toBe(429);
+    const as = async (subject: string, remoteAddress: string) =>
+      g.inject({ method: 'GET', url: '/v1/consciousness/state', remoteAddress, headers: { authorization: `Bearer ${await g.token({ subject })}` } });
+    expect((await as('alice', '198.51.100.1')).statusCode).toBe(200);
+    expect((await as('alice', '198.51.100.2')).statusCode).toBe(429);
+    expect((await as('bob', '198.51.100.1')).statusCode).toBe(200);
+  });
+
+  it('counts requests without a valid token by client address, an IPv6 /64 as one client, before refusing them', async () => {
+    const g = gateway(1);
+    const anonymous = (remoteAddress: string) => g.inject({ method: 'GET', url: '/v1/consciousness/state', remoteAddress, headers: { authorization: 'Bearer x.y.z' } });
+    expect((await anonymous('198.51.100.1')).statusCode).toBe(401);
+    expect((await anonymous('198.51.100.1')).statusCode).toBe(429);
+    expect((await anonymous('198.51.100.2')).statusCode).toBe(401);
+    expect((await anonymous('2001:db8::1')).statusCode).toBe(401);
+    expect((await anonymous('2001:db8::2')).statusCode).toBe(429);
+  });
+
+  it('takes the client address from X-Forwarded-For only behind a trusted proxy', async () => {
+    const direct = gateway(1);
+    const forwarded = (g: TestGateway, client: string) =>
+      g.inject({ method: 'GET', url: '/v1/consciousness/state', remoteAddress: '10.0.0.5', headers: { authorization: 'Bearer x.y.z', 'x-forwarded-for': client } });
+    expect((await forwarded(direct, '198.51.100.1')).statusCode).toBe(401);
+    // Untrusted: the header is ignored, both requests are the proxy's.
+    expect((await forwarded(direct, '198.51.100.2')).statusCode).toBe(429);
+
+    const behindProxy = createTestGateway({ addresses: fakes.addresses, rateLimit: { max: 1, windowMs: 60_000 }, trustProxy: ['10.0.0.0/8'] });
+    gateways.push(behindProxy);
+    expect((await forwarded(behindProxy, '198.51.100.1')).statusCode).toBe(401);
+    expect((await forwarded(behindProxy, '198.51.100.2')).statusCode).toBe(401);
+    expect((await forwarded(behindProxy, '198.51.100.1')).statusCode).toBe(429);
   });
 
   it('never limits the health, degradation, status and documentation endpoints', async () => {
@@ -74,7 +99,7 @@ describe('rate limit, in memory', () => {
     expect((await state(g)).statusCode).toBe(429);
     for (const url of ['/v1/system/health', '/v1/system/degradation', '/openapi.json', '/docs', '/docs/json']) {
       for (let i = 0; i < 3; i += 1) {
-        const response = await g.app.inject({ method: 'GET', url, remoteAddress: '203.0.113.7' });
+        const response = await g.inject({ method: 'GET', url, remoteAddress: '203.0.113.7' });
         expect(response.statusCode, url).toBeLessThan(400);
         expect(response.headers['ratelimit-limit'], url).toBeUndefined();
       }
@@ -94,9 +119,9 @@ describe('rate limit, in memory', () => {
     const g = gateway(100);
     // Registered as a plugin, like every API route, so it loads after the rate-limit plugin.
     g.app.register(async (api) => {
-      api.get('/v1/strict', { config: { rateLimit: { max: 1, timeWindow: 60_000 } } }, async () => ({ ok: true }));
+      api.get('/v1/strict', { config: { scopes: [], rateLimit: { max: 1, timeWindow: 60_000 } } }, async () => ({ ok: true }));
     });
-    const strict = () => g.app.inject({ method: 'GET', url: '/v1/strict', remoteAddress: '203.0.113.9' });
+    const strict = () => g.inject({ method: 'GET', url: '/v1/strict', remoteAddress: '203.0.113.9' });
     expect((await strict()).statusCode).toBe(200);
     const second = await strict();
     expect(second.statusCode).toBe(429);

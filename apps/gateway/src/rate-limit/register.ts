@@ -31,11 +31,14 @@ function isExempt(url: string): boolean {
 }
 
 /**
- * Who a request counts against: today its client address (`ip:<address>`, IPv6 by its /64). The
- * one place to change when requests carry an authenticated subject: return `sub:<subject>`
- * for those and keep the address for anonymous ones.
+ * Who a request counts against: its authenticated subject (`sub:<issuer> <subject>`), so a
+ * user's limit holds whichever address and replica they come through, or, without a valid
+ * token, its client address (`ip:<address>`, IPv6 by its /64; behind a proxy only with
+ * `GATEWAY_TRUST_PROXY`). Runs after authentication (see `registerAuth`).
  */
 export function rateLimitKey(request: FastifyRequest): string {
+  const principal = request.principal;
+  if (principal !== undefined) return `sub:${principal.issuer} ${principal.subject}`;
   return `ip:${normalizeIP(request.ip)}`;
 }
 

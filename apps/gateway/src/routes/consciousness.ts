@@ -25,6 +25,7 @@ export const consciousnessRoutes: FastifyPluginAsyncTypebox<ConsciousnessRoutesO
         body: PerceiveBody,
         response: { 201: described(PerceiveResult, 'The recorded perception and the focus after it.'), ...problemResponses(413, 415) },
       },
+      config: { scopes: ['consciousness:write'] },
     },
     async (request, reply) => {
       const result = perceiveResult(await consciousness.perceive(perceiveRequest(request.body), request.downstream));
@@ -42,6 +43,7 @@ export const consciousnessRoutes: FastifyPluginAsyncTypebox<ConsciousnessRoutesO
         tags,
         response: { 200: described(WorkspaceStateSchema, 'The workspace projection.'), ...problemResponses() },
       },
+      config: { scopes: ['consciousness:read'] },
     },
     async (request) => workspaceStateToJson(await consciousness.getState({}, request.downstream)),
   );

@@ -30,6 +30,7 @@ export const entityRoutes: FastifyPluginAsyncTypebox<EntityRoutesOptions> = asyn
           ...problemResponses(413, 415),
         },
       },
+      config: { scopes: ['soul:write'] },
     },
     async (request, reply) => {
       const { entity, created } = await soul.upsertEntity(upsertEntityRequest(request.params.id, request.body), request.downstream);
@@ -50,6 +51,7 @@ export const entityRoutes: FastifyPluginAsyncTypebox<EntityRoutesOptions> = asyn
         params: EntityIdParams,
         response: { 200: described(EntitySchema, 'The entity.'), ...problemResponses(404) },
       },
+      config: { scopes: ['soul:read'] },
     },
     async (request) => entityToJson((await soul.getEntity({ id: request.params.id }, request.downstream)).entity),
   );
@@ -66,7 +68,7 @@ export const entityRoutes: FastifyPluginAsyncTypebox<EntityRoutesOptions> = asyn
         body: RecordInteractionBody,
         response: { 201: described(RecordInteractionResult, 'The entity after the interaction, and the interaction.'), ...problemResponses(404, 413, 415) },
       },
-      config: { fieldAliases: { entityId: 'path.id' } },
+      config: { scopes: ['soul:write'], fieldAliases: { entityId: 'path.id' } },
     },
     async (request, reply) => {
       const response = await soul.recordInteraction(recordInteractionRequest(request.params.id, request.body), request.downstream);

@@ -26,6 +26,7 @@ export const memoryRoutes: FastifyPluginAsyncTypebox<MemoryRoutesOptions> = asyn
         body: StoreMemoryBody,
         response: { 201: described(MemorySchema, 'The stored memory.', LOCATION_HEADER), ...problemResponses(413, 415) },
       },
+      config: { scopes: ['memory:write'] },
     },
     async (request, reply) => {
       const stored = memoryToJson((await memory.storeMemory(storeMemoryRequest(request.body), request.downstream)).memory);
@@ -44,6 +45,7 @@ export const memoryRoutes: FastifyPluginAsyncTypebox<MemoryRoutesOptions> = asyn
         params: MemoryIdParams,
         response: { 200: described(MemorySchema, 'The memory.'), ...problemResponses(404) },
       },
+      config: { scopes: ['memory:read'] },
     },
     async (request) => memoryToJson((await memory.getMemory({ id: request.params.id }, request.downstream)).memory),
   );
@@ -58,7 +60,7 @@ export const memoryRoutes: FastifyPluginAsyncTypebox<MemoryRoutesOptions> = asyn
         querystring: SearchMemoriesQuery,
         response: { 200: described(SearchMemoriesResult, 'One page of hits.'), ...problemResponses() },
       },
-      config: { fieldAliases: { 'page.pageSize': 'query.pageSize', 'page.pageToken': 'query.pageToken' } },
+      config: { scopes: ['memory:read'], fieldAliases: { 'page.pageSize': 'query.pageSize', 'page.pageToken': 'query.pageToken' } },
     },
     async (request) => searchMemoriesResult(await memory.searchMemories(searchMemoriesRequest(request.query), request.downstream)),
   );
@@ -74,6 +76,7 @@ export const memoryRoutes: FastifyPluginAsyncTypebox<MemoryRoutesOptions> = asyn
         params: MemoryIdParams,
         response: { 204: Type.Null({ description: 'Deleted.' }), ...problemResponses(404) },
       },
+      config: { scopes: ['memory:write'] },
     },
     async (request, reply) => {
       await memory.deleteMemory({ id: request.params.id }, request.downstream);

@@ -1,9 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Scope } from '@jamey/security';
 import type { GatewayClients } from '../clients.js';
 import { alertStatesToProto, alertsToJson, systemHealthToJson } from '../mapping/system.js';
 import { described, NoQuery } from '../schemas/common.js';
 import { problemResponses } from '../schemas/problem.js';
 import { AlertsQuery, AlertsSchema, DegradationSchema, SystemHealthSchema, type DegradationJson } from '../schemas/system.js';
+
+/**
+ * The system views are read-only and say nothing about anyone's data: any valid token reads
+ * them. (Changing degradation, when the API offers it, will need `admin`.)
+ */
+const ANY_TOKEN: readonly Scope[] = [];
 
 /** Options of {@link systemRoutes}. */
 export interface SystemRoutesOptions {
@@ -24,6 +31,7 @@ export const systemRoutes: FastifyPluginAsyncTypebox<SystemRoutesOptions> = asyn
         tags: ['system'],
         response: { 200: described(DegradationSchema, 'The current levels.'), ...problemResponses() },
       },
+      config: { scopes: ANY_TOKEN },
     },
     // Answered locally: it must work exactly when the downstreams do not.
     async () => degradation(),
@@ -39,6 +47,7 @@ export const systemRoutes: FastifyPluginAsyncTypebox<SystemRoutesOptions> = asyn
         tags: ['system'],
         response: { 200: described(SystemHealthSchema, 'The latest health.'), ...problemResponses() },
       },
+      config: { scopes: ANY_TOKEN },
     },
     async (request) => systemHealthToJson(await telemetry.getSystemHealth({}, request.downstream)),
   );
@@ -53,6 +62,7 @@ export const systemRoutes: FastifyPluginAsyncTypebox<SystemRoutesOptions> = asyn
         tags: ['system'],
         response: { 200: described(AlertsSchema, 'The alerts.'), ...problemResponses() },
       },
+      config: { scopes: ANY_TOKEN },
     },
     async (request) =>
       alertsToJson(await telemetry.listAlerts({ states: alertStatesToProto(request.query.state), pageSize: request.query.pageSize ?? 0 }, request.downstream)),

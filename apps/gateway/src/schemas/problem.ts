@@ -40,6 +40,8 @@ export type Problem = Static<typeof ProblemSchema>;
 
 const DESCRIPTIONS: Readonly<Record<number, string>> = {
   400: 'The request is invalid: a body, path or query field failed validation, or the JSON is malformed.',
+  401: 'No valid bearer token: see the `WWW-Authenticate` header.',
+  403: 'The token lacks a scope this operation needs: see `WWW-Authenticate` (`scope`).',
   404: 'The resource does not exist.',
   413: 'The request body is larger than the configured limit.',
   415: 'The request body is not `application/json`.',

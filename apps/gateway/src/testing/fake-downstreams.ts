@@ -6,6 +6,7 @@
 import { notFound, systemClock, type Clock } from '@jamey/core';
 import { audit, consciousness, memory, soul, telemetry } from '@jamey/proto';
 import { createRpcServer, type CallContext, type RpcServer, type ServiceHandlers } from '@jamey/rpc';
+import { createServiceAuth, type ServiceKeyring } from '@jamey/security';
 import { GRPC_SERVICES } from '@jamey/topology';
 import { DOWNSTREAM_DEFINITIONS, DOWNSTREAMS, type Downstream } from '../clients.js';
 
@@ -26,6 +27,9 @@ export interface RecordedCall {
   /** The deadline the server saw, epoch ms. */
   readonly deadline: number | undefined;
   readonly metadata: Readonly<Record<string, unknown>>;
+  /** The verified calling service and end user (only when the fakes verify service tokens). */
+  readonly caller?: string | undefined;
+  readonly userSubject?: string | undefined;
 }
 
 /** Running fake downstreams. */
@@ -244,21 +248,33 @@ function defaultHandlers(clock: Clock): FakeHandlers {
 
 const silentLogger = { error: () => undefined };
 
-/** Starts one fake gRPC server per downstream on 127.0.0.1:0, all SERVING. */
-export async function startFakeDownstreams(clock: Clock = systemClock): Promise<FakeDownstreams> {
+/**
+ * Starts one fake gRPC server per downstream on 127.0.0.1:0, all SERVING. With a `keyring`,
+ * each verifies service tokens as the real service does, and records the caller and user.
+ */
+export async function startFakeDownstreams(clock: Clock = systemClock, options: { readonly keyring?: ServiceKeyring } = {}): Promise<FakeDownstreams> {
   const handlers = defaultHandlers(clock);
   const calls: RecordedCall[] = [];
   const servers = new Map<Downstream, RpcServer>();
   const addresses: Partial<Record<Downstream, string>> = {};
 
   for (const name of DOWNSTREAMS) {
-    const server = createRpcServer({ logger: silentLogger });
+    const verifier = options.keyring ? (await createServiceAuth(name, { keyring: options.keyring })).verifier : undefined;
+    const server = createRpcServer({ logger: silentLogger, ...(verifier ? { authenticate: verifier } : {}) });
     // Each method looks its handler up at call time, so tests can replace it.
     const dispatch = Object.fromEntries(
       Object.keys(DOWNSTREAM_DEFINITIONS[name]).map((method) => [
         method,
         (request: unknown, context: CallContext) => {
-          calls.push({ service: name, method, request, deadline: context.deadline, metadata: context.metadata.getMap() });
+          calls.push({
+            service: name,
+            method,
+            request,
+            deadline: context.deadline,
+            metadata: context.metadata.getMap(),
+            caller: context.caller,
+            userSubject: context.userSubject,
+          });
           const handler = (handlers[name] as unknown as Record<string, (r: unknown, c: CallContext) => Promise<unknown>>)[method];
           return handler!(request, context);
         },
