@@ -21,6 +21,7 @@ const EXPECTED_SCOPES: Readonly<Record<string, readonly Scope[]>> = {
   'DELETE /v1/memories/:id': ['memory:write'],
   'POST /v1/perceptions': ['consciousness:write'],
   'GET /v1/consciousness/state': ['consciousness:read'],
+  'GET /v1/consciousness/integration': ['consciousness:read'],
   'PUT /v1/entities/:id': ['soul:write'],
   'GET /v1/entities/:id': ['soul:read'],
   'POST /v1/entities/:id/interactions': ['soul:write'],

@@ -55,6 +55,7 @@ describe('GET /openapi.json', () => {
         'DELETE /v1/memories/{id}',
         'POST /v1/perceptions',
         'GET /v1/consciousness/state',
+        'GET /v1/consciousness/integration',
         'PUT /v1/entities/{id}',
         'GET /v1/entities/{id}',
         'POST /v1/entities/{id}/interactions',

@@ -143,6 +143,40 @@ describe('consciousness', () => {
     const later = (await gateway.inject({ method: 'GET', url: '/v1/consciousness/state' })).json();
     expect(later).toMatchObject({ focus: { id: 'p1' }, version: 4, perceptionCount: 2, updateTime: '2026-01-01T00:00:00.000Z' });
   });
+
+  it('GET /v1/consciousness/integration returns Φ and its bipartition, or why it is not defined', async () => {
+    const response = await gateway.inject({ method: 'GET', url: '/v1/consciousness/integration' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({
+      defined: true,
+      phiBits: 0.42,
+      elements: ['vision', 'speech'],
+      partitionA: ['vision'],
+      partitionB: ['speech'],
+      samplePairs: 255,
+      version: 512,
+      historyLimit: 256,
+    });
+    expect(lastCall()).toMatchObject({ service: 'consciousness', method: 'getIntegration', request: {} });
+
+    fakes.handlers.consciousness.getIntegration = async () => ({
+      integration: {
+        defined: false,
+        phiBits: 0,
+        elements: ['vision'],
+        partitionA: [],
+        partitionB: [],
+        samplePairs: 3,
+        gap: consciousness.IntegrationGap.INTEGRATION_GAP_TOO_FEW_ELEMENTS,
+        version: 7,
+        historyLimit: 256,
+      },
+    });
+    const undefinedPhi = await gateway.inject({ method: 'GET', url: '/v1/consciousness/integration' });
+    expect(undefinedPhi.json()).toMatchObject({ defined: false, phiBits: 0, gap: 'too-few-elements', samplePairs: 3 });
+    // Query parameters are not part of this operation.
+    expect((await gateway.inject({ method: 'GET', url: '/v1/consciousness/integration?window=5' })).statusCode).toBe(400);
+  });
 });
 
 describe('entities', () => {

@@ -39,7 +39,7 @@ async function auditedAlerts(system: JameySystem, since: string): Promise<AlertE
     do {
       const query = new URLSearchParams({ type, startTime: since, pageSize: '500' });
       if (pageToken) query.set('pageToken', pageToken);
-      const response = await fetch(`${system.gatewayUrl}/v1/audit/records?${query}`, { signal: AbortSignal.timeout(10_000) });
+      const response = await fetch(`${system.gatewayUrl}/v1/audit/records?${query}`, { headers: { authorization: system.authorization }, signal: AbortSignal.timeout(10_000) });
       expect(response.status).toBe(200);
       const page = (await response.json()) as {
         items?: { type: string; eventTime: string; data?: { alert?: { rule: string; labels?: Record<string, string>; fingerprint: string } } }[];
@@ -71,7 +71,7 @@ interface Dependency {
 
 /** The gateway's dependencies as telemetry last scraped them (GET /v1/system/health). */
 async function gatewayDependencies(system: JameySystem): Promise<Dependency[]> {
-  const response = await fetch(`${system.gatewayUrl}/v1/system/health`, { signal: AbortSignal.timeout(10_000) });
+  const response = await fetch(`${system.gatewayUrl}/v1/system/health`, { headers: { authorization: system.authorization }, signal: AbortSignal.timeout(10_000) });
   const body = (await response.json()) as { services?: { service: string; dependencies?: Dependency[] }[] };
   return body.services?.find((s) => s.service === 'gateway')?.dependencies ?? [];
 }
@@ -92,7 +92,7 @@ export async function runAlertScenario(system: JameySystem, kafkaBrokers: string
   // Steady searches through the gateway, so its breaker for memory has calls to judge.
   const load = (async () => {
     for (let i = 0; running && i < 100_000; i += 1) {
-      await fetch(`${system.gatewayUrl}/v1/memories?query=alerts`, { signal: AbortSignal.timeout(10_000) })
+      await fetch(`${system.gatewayUrl}/v1/memories?query=alerts`, { headers: { authorization: system.authorization }, signal: AbortSignal.timeout(10_000) })
         .then((r) => r.arrayBuffer())
         .catch(() => undefined);
       await new Promise((resolve) => setTimeout(resolve, 50)); // pacing of the load, not a wait for a result

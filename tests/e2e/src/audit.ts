@@ -9,7 +9,7 @@ export async function auditCounts(system: JameySystem, type: string, since: stri
   do {
     const query = new URLSearchParams({ type, startTime: since, pageSize: '500' });
     if (pageToken) query.set('pageToken', pageToken);
-    const response = await fetch(`${system.gatewayUrl}/v1/audit/records?${query}`, { signal: AbortSignal.timeout(15_000) });
+    const response = await fetch(`${system.gatewayUrl}/v1/audit/records?${query}`, { headers: { authorization: system.authorization }, signal: AbortSignal.timeout(15_000) });
     const page = (await response.json()) as { items?: { subject: string }[]; nextPageToken?: string };
     expect(response.status, JSON.stringify(page)).toBe(200);
     for (const record of page.items ?? []) counts.set(record.subject, (counts.get(record.subject) ?? 0) + 1);

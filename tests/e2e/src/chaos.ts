@@ -11,7 +11,7 @@ interface Dependency {
 }
 
 async function memoryBreaker(system: JameySystem): Promise<Dependency> {
-  const response = await fetch(`${system.gatewayUrl}/v1/system/degradation`, { signal: AbortSignal.timeout(5000) });
+  const response = await fetch(`${system.gatewayUrl}/v1/system/degradation`, { headers: { authorization: system.authorization }, signal: AbortSignal.timeout(5000) });
   const body = (await response.json()) as { dependencies: Dependency[] };
   return body.dependencies.find((d) => d.name === 'memory')!;
 }
@@ -34,14 +34,14 @@ export async function runMemoryChaos(system: JameySystem): Promise<void> {
     for (let i = 0; running && i < 10_000; i += 1) {
       const perceive = await fetch(`${system.gatewayUrl}/v1/perceptions`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: system.authorization },
         body: JSON.stringify({ input: `chaos load ${id} ${i}`, source: 'chaos', salience: 0.1 }),
         signal: AbortSignal.timeout(10_000),
       });
       record('perceive', perceive.status);
       if (perceive.status === 201) degradedPerceptions.push(((await perceive.json()) as { degraded: string[] }).degraded);
       else await perceive.arrayBuffer();
-      const search = await fetch(`${system.gatewayUrl}/v1/memories?query=chaos`, { signal: AbortSignal.timeout(10_000) });
+      const search = await fetch(`${system.gatewayUrl}/v1/memories?query=chaos`, { headers: { authorization: system.authorization }, signal: AbortSignal.timeout(10_000) });
       record('search', search.status);
       await search.arrayBuffer();
     }
@@ -65,7 +65,7 @@ export async function runMemoryChaos(system: JameySystem): Promise<void> {
     const latencies: number[] = [];
     for (let i = 0; i < 10; i += 1) {
       const started = performance.now();
-      const response = await fetch(`${system.gatewayUrl}/v1/memories/01a20982-9c25-7109-8f4f-5bc956be8f36`);
+      const response = await fetch(`${system.gatewayUrl}/v1/memories/01a20982-9c25-7109-8f4f-5bc956be8f36`, { headers: { authorization: system.authorization } });
       latencies.push(performance.now() - started);
       expect(response.status).toBe(503);
       expect(response.headers.get('retry-after')).not.toBeNull();
@@ -130,7 +130,7 @@ export async function withComponentStopped<T>(stop: () => Promise<unknown>, star
 async function storeMemory(system: JameySystem, content: string, tag: string): Promise<{ id?: string; status: number }> {
   const reply = await fetch(`${system.gatewayUrl}/v1/memories`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: system.authorization },
     body: JSON.stringify({ content, tags: [tag] }),
     signal: AbortSignal.timeout(10_000),
   });
@@ -175,7 +175,7 @@ interface DependencyView {
 }
 
 async function gatewayDependency(system: JameySystem, name: string): Promise<DependencyView | undefined> {
-  const response = await fetch(`${system.gatewayUrl}/v1/system/degradation`, { signal: AbortSignal.timeout(5000) });
+  const response = await fetch(`${system.gatewayUrl}/v1/system/degradation`, { headers: { authorization: system.authorization }, signal: AbortSignal.timeout(5000) });
   return ((await response.json()) as { dependencies: DependencyView[] }).dependencies.find((d) => d.name === name);
 }
 
@@ -210,7 +210,7 @@ export async function runRedisOutage(system: JameySystem, stopRedis: () => Promi
       else failures.push(`POST /v1/memories ${stored.status}`);
       for (let r = 0; r < 2 && acknowledged.length > 0; r += 1) {
         const memoryId = acknowledged[Math.floor(Math.random() * acknowledged.length)]!;
-        const read = await fetch(`${system.gatewayUrl}/v1/memories/${memoryId}`, { signal: AbortSignal.timeout(10_000) });
+        const read = await fetch(`${system.gatewayUrl}/v1/memories/${memoryId}`, { headers: { authorization: system.authorization }, signal: AbortSignal.timeout(10_000) });
         await read.arrayBuffer();
         if (read.status !== 200) failures.push(`GET /v1/memories/${memoryId} ${read.status}`);
       }

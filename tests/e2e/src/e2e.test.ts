@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { describeWithInfra } from '@jamey/data/testing';
 import { runAlertScenario } from './alerts.js';
+import { runBannerExample } from './banner.js';
 import { runKafkaOutage, runMemoryChaos, runRedisOutage } from './chaos.js';
 import { runMetricsCheck } from './metrics.js';
 import { infra } from './processes.js';
@@ -10,7 +11,7 @@ import { startEmbeddedSystem, startRealSystem, type JameySystem } from './system
 
 const INFRA = ['MEMORY_DATABASE_URL', 'SOUL_DATABASE_URL', 'CONSCIOUSNESS_DATABASE_URL', 'AUDIT_DATABASE_URL', 'TELEMETRY_DATABASE_URL', 'KAFKA_BROKERS', 'REDIS_URL'];
 
-function journeys(start: () => Promise<JameySystem>, chaos = false): void {
+function journeys(start: () => Promise<JameySystem>, chaos = false, banner = false): void {
   let system: JameySystem;
   beforeAll(async () => {
     system = await start();
@@ -34,6 +35,12 @@ function journeys(start: () => Promise<JameySystem>, chaos = false): void {
   it('links the status page from the gateway and shows every service serving', async () => {
     await runStatusSnapshot(system);
   }, 90_000);
+
+  if (banner) {
+    it('prints a token and curl example that works as printed', async () => {
+      await runBannerExample(system);
+    }, 120_000);
+  }
 
   if (chaos) {
     it('trips the breaker when memory is SIGKILLed under load, serves degraded, and recovers', async () => {
@@ -74,5 +81,5 @@ describeWithInfra(INFRA, 'end to end on real Postgres, Kafka and Redis, six proc
 });
 
 describe('end to end in embedded mode (PGlite, in-process bus)', () => {
-  journeys(startEmbeddedSystem);
+  journeys(startEmbeddedSystem, false, true);
 });

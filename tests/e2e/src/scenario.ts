@@ -11,7 +11,7 @@ interface Reply {
 async function call(system: JameySystem, method: string, path: string, body?: unknown): Promise<Reply> {
   const response = await fetch(`${system.gatewayUrl}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: { authorization: system.authorization, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(15_000),
   });

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestSchema, uniqueName, type TestSchema } from '@jamey/data/testing';
-import { generateServiceKeyring, SERVICE_KEY_ENV } from '@jamey/security';
+import { ensureDevSigningKey, generateServiceKeyring, mintDevToken, SCOPE_NAMES, SERVICE_KEY_ENV } from '@jamey/security';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { fastAlertRulesFile } from './alerts.js';
 import { freePort, startProcess, type ServiceProcess } from './processes.js';
 
@@ -11,6 +12,11 @@ import { freePort, startProcess, type ServiceProcess } from './processes.js';
 export interface JameySystem {
   readonly mode: 'real' | 'embedded';
   readonly gatewayUrl: string;
+  /**
+   * `Bearer <token>` for the gateway, with every scope (subject `e2e`), valid for an hour: from
+   * the test's own identity provider key in real mode, from the development key when embedded.
+   */
+  readonly authorization: string;
   /** The telemetry service's status page. */
   readonly statusUrl: string;
   /** SIGKILLs the process that runs audit (the audit service, or the whole embedded host). */
@@ -65,18 +71,46 @@ function portEnv(ports: Awaited<ReturnType<typeof allocatePorts>>): Record<strin
  * temporary folder, the way Kubernetes mounts them, and returns each process's `_FILE`
  * variables and a function that removes the folder.
  */
-async function serviceKeyFiles(): Promise<{ envFor(name: GrpcService | 'gateway'): Record<string, string>; remove(): void }> {
+async function serviceKeyFiles(): Promise<{ dir: string; envFor(name: GrpcService | 'gateway'): Record<string, string>; remove(): void }> {
   const dir = mkdtempSync(join(tmpdir(), 'jamey-e2e-keys-'));
   const keyring = await generateServiceKeyring();
   const publicKeys = join(dir, 'service-keys.jwks.json');
   writeFileSync(publicKeys, JSON.stringify(keyring.publicJwks), { mode: 0o600 });
   for (const [name, jwk] of Object.entries(keyring.privateJwks)) writeFileSync(join(dir, `${name}.private.jwk`), JSON.stringify(jwk), { mode: 0o600 });
   return {
+    dir,
     envFor: (name) => ({
       [`${SERVICE_KEY_ENV.signingKey}_FILE`]: join(dir, `${name}.private.jwk`),
       [`${SERVICE_KEY_ENV.publicKeys}_FILE`]: publicKeys,
     }),
     remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** The issuer of the user tokens the real-mode gateway trusts: the test plays the identity provider. */
+const E2E_ISSUER = 'https://idp.e2e.jamey.test/';
+
+/**
+ * The identity provider of a real-mode run: a fresh ES256 key, its public JWKS written to
+ * `dir` for the gateway (GATEWAY_AUTH_KEY_FILE, as a mounted Secret would be), and a token
+ * signed with it, as an identity provider issues them.
+ */
+async function userTokenKeys(dir: string): Promise<{ gatewayEnv: Record<string, string>; authorization: string }> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const kid = 'e2e-user-tokens-1';
+  const file = join(dir, 'user-token-keys.jwks.json');
+  writeFileSync(file, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' }] }), { mode: 0o600 });
+  const token = await new SignJWT({ scope: SCOPE_NAMES.join(' ') })
+    .setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt' })
+    .setIssuer(E2E_ISSUER)
+    .setAudience('jamey-api')
+    .setSubject('e2e')
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(privateKey);
+  return {
+    gatewayEnv: { GATEWAY_AUTH_ISSUER: E2E_ISSUER, GATEWAY_AUTH_AUDIENCE: 'jamey-api', GATEWAY_AUTH_KEY_FILE: file, GATEWAY_AUTH_KEY_ALGORITHM: 'ES256' },
+    authorization: `Bearer ${token}`,
   };
 }
 
@@ -110,12 +144,14 @@ export async function startRealSystem(infra: Record<string, string>): Promise<Ja
   }
   // Every gRPC call carries a service token signed with the caller's own key.
   const keys = await serviceKeyFiles();
+  const users = await userTokenKeys(keys.dir);
   const processes = new Map<string, ServiceProcess>();
   // Every process ever started, restarted ones included, so output() shows what killed ones said.
   const history: ServiceProcess[] = [];
   const start = async (name: GrpcService | 'gateway'): Promise<void> => {
     const script = name === 'gateway' ? 'apps/gateway/dist/main.js' : `apps/${name}/dist/main.js`;
-    const started = await startProcess(name, script, { ...env, ...keys.envFor(name) }, `http://127.0.0.1:${ports[name].admin}/readyz`);
+    const own = { ...keys.envFor(name), ...(name === 'gateway' ? users.gatewayEnv : {}) };
+    const started = await startProcess(name, script, { ...env, ...own }, `http://127.0.0.1:${ports[name].admin}/readyz`);
     processes.set(name, started);
     history.push(started);
   };
@@ -131,6 +167,7 @@ export async function startRealSystem(infra: Record<string, string>): Promise<Ja
   return {
     mode: 'real',
     gatewayUrl: `http://127.0.0.1:${ports.gateway.main}`,
+    authorization: users.authorization,
     adminUrl: (name) => `http://127.0.0.1:${ports[name].admin}`,
     statusUrl: `http://127.0.0.1:${ports.status}/`,
     async killAudit() {
@@ -171,9 +208,12 @@ export async function startEmbeddedSystem(): Promise<JameySystem> {
   const env = { ...portEnv(ports), ...unset, JAMEY_DATA_DIR: dataDir };
   const readyUrl = `http://127.0.0.1:${ports.gateway.admin}/readyz`;
   let host = await startProcess('jamey', 'apps/jamey/dist/main.js', env, readyUrl, 120_000);
+  // What `npm run token` does: a token from the host's development key under the data folder.
+  const token = await mintDevToken(await ensureDevSigningKey(dataDir), { scopes: SCOPE_NAMES, subject: 'e2e' });
   return {
     mode: 'embedded',
     gatewayUrl: `http://127.0.0.1:${ports.gateway.main}`,
+    authorization: `Bearer ${token}`,
     adminUrl: (name) => `http://127.0.0.1:${ports[name].admin}`,
     statusUrl: `http://127.0.0.1:${ports.status}/`,
     async killAudit() {

@@ -78,7 +78,7 @@ describeWithInfra(INFRA, 'one trace per request in a real Jaeger, six processes'
   const post = async (path: string, body: unknown, traceId: string, parent: string): Promise<Record<string, unknown>> => {
     const response = await fetch(`${system.gatewayUrl}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${parent}-01` },
+      headers: { 'content-type': 'application/json', authorization: system.authorization, traceparent: `00-${traceId}-${parent}-01` },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(15_000),
     });

@@ -1,6 +1,6 @@
-import type { consciousness as pb } from '@jamey/proto';
+import { consciousness as pb } from '@jamey/proto';
 import { describe, expect, it } from 'vitest';
-import { perceiveRequest, perceiveResult, perceptionToJson, workspaceStateToJson } from './consciousness.js';
+import { integrationToJson, perceiveRequest, perceiveResult, perceptionToJson, workspaceStateToJson } from './consciousness.js';
 
 const perception: pb.Perception = {
   id: '0190a0b0-c0d0-7e00-8f00-0000000000aa',
@@ -70,5 +70,35 @@ describe('consciousness mapping', () => {
     expect(later).toMatchObject({ version: 7, perceptionCount: 3, updateTime: '2026-01-01T00:00:00.000Z' });
     expect(later.recent).toHaveLength(1);
     expect(() => workspaceStateToJson({ state: undefined })).toThrow('lacks state');
+  });
+
+  it('maps an integration estimate: gap only when Φ is not defined; an unknown gap or no integration is a contract break', () => {
+    const integration: pb.Integration = {
+      defined: false,
+      phiBits: 0,
+      elements: [],
+      partitionA: [],
+      partitionB: [],
+      samplePairs: 0,
+      gap: pb.IntegrationGap.INTEGRATION_GAP_TOO_FEW_SAMPLES,
+      version: 3,
+      historyLimit: 256,
+    };
+    expect(integrationToJson({ integration })).toEqual({
+      defined: false,
+      phiBits: 0,
+      elements: [],
+      partitionA: [],
+      partitionB: [],
+      samplePairs: 0,
+      gap: 'too-few-samples',
+      version: 3,
+      historyLimit: 256,
+    });
+    const defined = integrationToJson({ integration: { ...integration, defined: true, phiBits: 1.5, gap: pb.IntegrationGap.INTEGRATION_GAP_UNSPECIFIED } });
+    expect(defined.gap).toBeUndefined();
+    expect(defined.phiBits).toBe(1.5);
+    expect(() => integrationToJson({ integration: { ...integration, gap: 99 as pb.IntegrationGap } })).toThrow(/IntegrationGap value 99/);
+    expect(() => integrationToJson({})).toThrow(/lacks integration/);
   });
 });

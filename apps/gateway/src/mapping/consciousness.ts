@@ -1,6 +1,13 @@
-import type { consciousness as pb } from '@jamey/proto';
-import type { PerceiveBodyJson, PerceiveResultJson, PerceptionJson, WorkspaceStateJson } from '../schemas/consciousness.js';
-import { isoTime, nonEmpty, optionalIsoTime, required } from './common.js';
+import { consciousness as pb } from '@jamey/proto';
+import type { INTEGRATION_GAPS, IntegrationJson, PerceiveBodyJson, PerceiveResultJson, PerceptionJson, WorkspaceStateJson } from '../schemas/consciousness.js';
+import { enumMapping, isoTime, nonEmpty, optionalIsoTime, required } from './common.js';
+
+// `unspecified` is what a defined estimate carries: it leaves `gap` out.
+const gaps = enumMapping<(typeof INTEGRATION_GAPS)[number] | 'unspecified', pb.IntegrationGap>('IntegrationGap', {
+  unspecified: pb.IntegrationGap.INTEGRATION_GAP_UNSPECIFIED,
+  'too-few-elements': pb.IntegrationGap.INTEGRATION_GAP_TOO_FEW_ELEMENTS,
+  'too-few-samples': pb.IntegrationGap.INTEGRATION_GAP_TOO_FEW_SAMPLES,
+});
 
 /** A proto perception as JSON; an empty entity id is left out. */
 export function perceptionToJson(perception: pb.Perception): PerceptionJson {
@@ -40,5 +47,22 @@ export function workspaceStateToJson(response: pb.GetStateResponse): WorkspaceSt
     version: state.version,
     perceptionCount: state.perceptionCount,
     updateTime: optionalIsoTime(state.updateTime),
+  };
+}
+
+/** A GetIntegration response as JSON; `gap` only when Φ is not defined. */
+export function integrationToJson(response: pb.GetIntegrationResponse): IntegrationJson {
+  const integration = required(response.integration, 'integration');
+  const gap = gaps.fromProto(integration.gap);
+  return {
+    defined: integration.defined,
+    phiBits: integration.phiBits,
+    elements: [...integration.elements],
+    partitionA: [...integration.partitionA],
+    partitionB: [...integration.partitionB],
+    samplePairs: integration.samplePairs,
+    gap: gap === 'unspecified' ? undefined : gap,
+    version: integration.version,
+    historyLimit: integration.historyLimit,
   };
 }

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { GatewayClients } from '../clients.js';
-import { perceiveRequest, perceiveResult, workspaceStateToJson } from '../mapping/consciousness.js';
+import { integrationToJson, perceiveRequest, perceiveResult, workspaceStateToJson } from '../mapping/consciousness.js';
 import { described, NoQuery } from '../schemas/common.js';
-import { PerceiveBody, PerceiveResult, WorkspaceStateSchema } from '../schemas/consciousness.js';
+import { IntegrationSchema, PerceiveBody, PerceiveResult, WorkspaceStateSchema } from '../schemas/consciousness.js';
 import { problemResponses } from '../schemas/problem.js';
 
 /** Options of {@link consciousnessRoutes}. */
@@ -12,7 +12,7 @@ export interface ConsciousnessRoutesOptions {
 
 const tags = ['consciousness'];
 
-/** `/perceptions` and `/consciousness/state` (ConsciousnessService). */
+/** `/perceptions`, `/consciousness/state` and `/consciousness/integration` (ConsciousnessService). */
 export const consciousnessRoutes: FastifyPluginAsyncTypebox<ConsciousnessRoutesOptions> = async (app, { consciousness }) => {
   app.post(
     '/perceptions',
@@ -46,5 +46,20 @@ export const consciousnessRoutes: FastifyPluginAsyncTypebox<ConsciousnessRoutesO
       config: { scopes: ['consciousness:read'] },
     },
     async (request) => workspaceStateToJson(await consciousness.getState({}, request.downstream)),
+  );
+
+  app.get(
+    '/consciousness/integration',
+    {
+      schema: {
+        operationId: 'getConsciousnessIntegration',
+        querystring: NoQuery,
+        summary: 'Estimate the integrated information Φ of the global workspace (docs/consciousness-phi.md)',
+        tags,
+        response: { 200: described(IntegrationSchema, 'The estimate, or why there is none yet.'), ...problemResponses() },
+      },
+      config: { scopes: ['consciousness:read'] },
+    },
+    async (request) => integrationToJson(await consciousness.getIntegration({}, request.downstream)),
   );
 };

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { ENTITY_ID_PATTERN, IsoTime } from './common.js';
+import { ENTITY_ID_PATTERN, IsoTime, stringEnum } from './common.js';
 
 /** A perception as returned by the API. */
 export const PerceptionSchema = Type.Object(
@@ -59,3 +59,23 @@ export const WorkspaceStateSchema = Type.Object(
   { additionalProperties: false, title: 'WorkspaceState' },
 );
 export type WorkspaceStateJson = Static<typeof WorkspaceStateSchema>;
+
+/** Why Φ could not be estimated. */
+export const INTEGRATION_GAPS = ['too-few-elements', 'too-few-samples'] as const;
+
+/** Response of `GET /v1/consciousness/integration`: integrated information Φ of the workspace. */
+export const IntegrationSchema = Type.Object(
+  {
+    defined: Type.Boolean({ description: 'Whether Φ could be estimated; when false, `gap` says why.' }),
+    phiBits: Type.Number({ minimum: 0, description: 'Φ in bits: the stochastic interaction of the sources at lag 1 across the weakest bipartition; 0 when not defined.' }),
+    elements: Type.Array(Type.String(), { description: 'The perception sources that varied in the analysed history.' }),
+    partitionA: Type.Array(Type.String(), { description: 'The sources on one side of the minimum information bipartition.' }),
+    partitionB: Type.Array(Type.String(), { description: 'The sources on the other side.' }),
+    samplePairs: Type.Integer({ minimum: 0, description: 'Lag-1 sample pairs the estimate used.' }),
+    gap: Type.Optional(stringEnum(INTEGRATION_GAPS, { description: 'Why Φ is not defined: too-few-elements or too-few-samples. Absent when defined.' })),
+    version: Type.Integer({ minimum: 0, description: 'The consciousness stream version the estimate reflects.' }),
+    historyLimit: Type.Integer({ minimum: 0, description: 'At most this many recent perceptions are analysed.' }),
+  },
+  { additionalProperties: false, title: 'Integration' },
+);
+export type IntegrationJson = Static<typeof IntegrationSchema>;
