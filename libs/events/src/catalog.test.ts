@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { common, memoryEvents, soulEvents } from '@jamey/proto';
 import { describe, expect, it } from 'vitest';
 import {
+  ACCESS_RECORD_SCHEMA,
   catalog,
   deadLetterTopicFor,
   decodeEnvelope,
@@ -21,20 +22,29 @@ function envelopeOf(type: string, data: Uint8Array, dataSchema = ''): common.Eve
 describe('catalog', () => {
   it('lists every event with its source, topic and fully qualified schema', () => {
     expect(Object.keys(catalog).sort()).toEqual([
+      'audit.call_denied',
+      'consciousness.call_denied',
       'consciousness.focus_changed',
       'consciousness.perceived',
+      'gateway.request_completed',
+      'memory.call_denied',
       'memory.deleted',
       'memory.encoded',
+      'soul.call_denied',
       'soul.entity_upserted',
       'soul.trust_changed',
       'telemetry.alert_fired',
       'telemetry.alert_resolved',
+      'telemetry.call_denied',
     ]);
     for (const definition of Object.values(catalog)) {
       expect(definition.topic).toBe(`jamey.${definition.source}.events.v1`);
       expect(definition.type.startsWith(`${definition.source}.`)).toBe(true);
-      expect(definition.dataSchema).toMatch(new RegExp(`^jamey\\.${definition.source}\\.v1\\.[A-Z]\\w+$`));
+      // Access events share audit's AccessRecord; every other payload is its producer's own.
+      const owner = definition.dataSchema === ACCESS_RECORD_SCHEMA ? 'audit' : definition.source;
+      expect(definition.dataSchema).toMatch(new RegExp(`^jamey\\.${owner}\\.v1\\.[A-Z]\\w+$`));
     }
+    expect(catalog['memory.call_denied'].dataSchema).toBe('jamey.audit.v1.AccessRecord');
     expect(catalog['soul.trust_changed'].schema).toBe(soulEvents.TrustChanged);
   });
 

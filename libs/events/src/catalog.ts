@@ -1,4 +1,4 @@
-import { common, consciousnessEvents, memoryEvents, soulEvents, telemetryEvents } from '@jamey/proto';
+import { access, common, consciousnessEvents, memoryEvents, soulEvents, telemetryEvents } from '@jamey/proto';
 
 /**
  * What the catalog needs from a ts-proto message: binary and canonical-JSON codecs. Every
@@ -54,7 +54,23 @@ export function defineEvent<const TType extends string, TData>(spec: {
   return Object.freeze({ ...spec, topic: topicFor(spec.source) });
 }
 
-/** Every event Jamey publishes, keyed by type. */
+/** The payload of every access event: `jamey.audit.v1.AccessRecord`. */
+export const ACCESS_RECORD_SCHEMA = `${access.protobufPackage}.AccessRecord`;
+
+/** An access event of `source`; they all share the {@link ACCESS_RECORD_SCHEMA} payload. */
+function accessEvent<const TType extends string>(type: TType, source: string) {
+  return defineEvent({ type, source, dataSchema: ACCESS_RECORD_SCHEMA, schema: access.AccessRecord });
+}
+
+/**
+ * Every event Jamey publishes, keyed by type. Access events (security-relevant outcomes, payload
+ * `jamey.audit.v1.AccessRecord`) follow the `<source>.<name>` rule like every other event, so
+ * each producer publishes them on its own topic through its own outbox:
+ * - `gateway.request_completed`: one gateway request, whatever its outcome (authentication
+ *   and authorization failures included);
+ * - `<service>.call_denied`: a gRPC call that `<service>` refused (UNAUTHENTICATED or
+ *   PERMISSION_DENIED) before any handler ran.
+ */
 export const catalog = Object.freeze({
   'memory.encoded': defineEvent({
     type: 'memory.encoded',
@@ -104,6 +120,12 @@ export const catalog = Object.freeze({
     dataSchema: `${telemetryEvents.protobufPackage}.AlertResolved`,
     schema: telemetryEvents.AlertResolved,
   }),
+  'gateway.request_completed': accessEvent('gateway.request_completed', 'gateway'),
+  'memory.call_denied': accessEvent('memory.call_denied', 'memory'),
+  'soul.call_denied': accessEvent('soul.call_denied', 'soul'),
+  'consciousness.call_denied': accessEvent('consciousness.call_denied', 'consciousness'),
+  'audit.call_denied': accessEvent('audit.call_denied', 'audit'),
+  'telemetry.call_denied': accessEvent('telemetry.call_denied', 'telemetry'),
 });
 
 /** The catalog's shape. */

@@ -4,6 +4,7 @@
  * interface (Kafka, and an in-process bus for embedded mode).
  */
 export {
+  ACCESS_RECORD_SCHEMA,
   type Catalog,
   type CatalogDefinition,
   catalog,
@@ -22,6 +23,22 @@ export {
   findEventDefinition,
   topicFor,
 } from './catalog.js';
+export {
+  ACCESS_TEXT_MAX_CHARS,
+  type AccessMetrics,
+  AccessOutcome,
+  AccessProtocol,
+  type AccessRecord,
+  type AccessRecordInput,
+  accessRecord,
+  accessSubject,
+  callDeniedEvent,
+  type CallDeniedSource,
+  createAccessMetrics,
+  outcomeName,
+  outcomeOfGrpcCode,
+  outcomeOfHttpStatus,
+} from './access.js';
 export { eventsMigrationsDir, eventsMigrationsTable } from './migrations.js';
 export {
   createOutbox,

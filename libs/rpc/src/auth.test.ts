@@ -6,7 +6,7 @@ import { systemClock } from '@jamey/core';
 import { memory as pb } from '@jamey/proto';
 import { createServiceAuth, generateServiceKeyring, type ServiceAuth, type ServiceKeyring } from '@jamey/security';
 import type { ServiceName } from '@jamey/topology';
-import { checkHealth, createRpcClient, createRpcServer, type CallContext, type RpcServer } from './index.js';
+import { checkHealth, createRpcClient, createRpcServer, type CallContext, type RefusalDetails, type RpcServer } from './index.js';
 import { expectRpcError } from './testing.js';
 
 const silent = { error: () => undefined };
@@ -18,7 +18,7 @@ describe('service tokens on gRPC calls', () => {
   let server: RpcServer;
   let address: string;
   let handled: CallContext[] = [];
-  const refused: { method: string; error: unknown }[] = [];
+  const refused: { method: string; error: unknown; details: RefusalDetails }[] = [];
   const auth = new Map<ServiceName, ServiceAuth>();
 
   const authOf = async (service: ServiceName, ring = keyring, clock = systemClock): Promise<ServiceAuth> => createServiceAuth(service, { keyring: ring }, { clock });
@@ -33,7 +33,7 @@ describe('service tokens on gRPC calls', () => {
     server = createRpcServer({
       logger: silent,
       authenticate: auth.get('memory')!.verifier!,
-      onRefused: (method, error) => refused.push({ method, error }),
+      onRefused: (method, error, details) => refused.push({ method, error, details }),
     });
     server.addService<pb.MemoryServiceServer>('jamey.memory.v1.MemoryService', pb.MemoryServiceService, {
       async storeMemory() {
@@ -82,8 +82,16 @@ describe('service tokens on gRPC calls', () => {
 
   it('refuses a call without a token with UNAUTHENTICATED', async () => {
     const before = refused.length;
-    await refusedWith('UNAUTHENTICATED', fetchOne(clientWith()));
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    await refusedWith('UNAUTHENTICATED', fetchOne(clientWith(), { traceparent }));
     expect(refused.slice(before).map((r) => r.method)).toEqual(['/jamey.memory.v1.MemoryService/GetMemory']);
+    // What an audit record needs: where it came from, with what, in which trace; no caller.
+    const { details, error } = refused.at(-1)!;
+    expect(details.peer).toMatch(/^(127\.0\.0\.1|\[::1\]|\[::ffff:127\.0\.0\.1\]):\d+$/);
+    expect(details.userAgent).toMatch(/grpc-node-js/);
+    expect(details.traceparent).toBe(traceparent);
+    expect(details.verifiedCaller).toBeUndefined();
+    expect(error).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'missing' });
   });
 
   it('refuses a garbage token with UNAUTHENTICATED', async () => {
@@ -111,6 +119,15 @@ describe('service tokens on gRPC calls', () => {
   it('refuses a valid token from a service that may not call this one with PERMISSION_DENIED', async () => {
     const minter = auth.get('soul')!.minter;
     await refusedWith('PERMISSION_DENIED', fetchOne(clientWith(() => minter.mint('memory'))));
+    // The verifier refuses caller_not_allowed only after the token verified, so the caller is known.
+    expect(refused.at(-1)).toMatchObject({ error: { reason: 'caller_not_allowed' }, details: { verifiedCaller: 'soul' } });
+  });
+
+  it('names no caller for a token that did not verify, whatever its iss claims', async () => {
+    const stranger = await generateServiceKeyring(['gateway'], 'k9');
+    const forger = (await createServiceAuth('gateway', { keyring: { ...keyring, privateJwks: { ...keyring.privateJwks, gateway: stranger.privateJwks.gateway } } })).minter;
+    await refusedWith('UNAUTHENTICATED', fetchOne(clientWith(() => forger.mint('memory'))));
+    expect(refused.at(-1)!.details.verifiedCaller).toBeUndefined();
   });
 
   it('refuses a spoofed verified-caller header without a token, and ignores one sent beside a valid token', async () => {

@@ -4,6 +4,7 @@ export {
   type ServiceHandlers,
   type RpcServer,
   type RpcServerOptions,
+  type RefusalDetails,
   createRpcServer,
   VERIFIED_CALLER_METADATA_KEY,
   VERIFIED_USER_METADATA_KEY,

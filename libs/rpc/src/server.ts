@@ -83,8 +83,26 @@ export interface RpcServerOptions {
    * Without it (tests only) calls are not authenticated.
    */
   readonly authenticate?: ServiceTokenVerifier;
-  /** Hears about every refused call (never the token), e.g. to log it at warn. */
-  readonly onRefused?: (method: string, error: unknown) => void;
+  /**
+   * Hears about every refused call (never the token): to log it at warn, and to keep an audit
+   * record of it. Runs synchronously before the refusal is sent; must not throw (a throw is logged).
+   */
+  readonly onRefused?: (method: string, error: unknown, details: RefusalDetails) => void;
+}
+
+/** What the server knows about a refused call besides its method and the verifier's error. */
+export interface RefusalDetails {
+  /** The client's address as grpc-js reports it: `127.0.0.1:53122`, `[::1]:53122`. */
+  readonly peer: string;
+  /** The client's `user-agent` metadata, when sent. */
+  readonly userAgent?: string;
+  /** The client's W3C `traceparent` metadata, when sent (unverified; for correlation only). */
+  readonly traceparent?: string;
+  /**
+   * The calling service, for a `caller_not_allowed` refusal only: the verifier refuses that
+   * only after the token verified, so its `iss` is known to be genuine. Absent otherwise.
+   */
+  readonly verifiedCaller?: string;
 }
 
 /** A gRPC server with health and reflection, serving async handlers. */
@@ -243,7 +261,7 @@ const UNAUTHENTICATED_PREFIXES = ['/grpc.health.v1.Health/', '/grpc.reflection.'
  * A refusal answers with the verifier's status (UNAUTHENTICATED or PERMISSION_DENIED) and a
  * fixed message, and the request message is never passed on.
  */
-function authInterceptor(verifier: ServiceTokenVerifier, logger: ErrorLogger, onRefused?: (method: string, error: unknown) => void): ServerInterceptor {
+function authInterceptor(verifier: ServiceTokenVerifier, logger: ErrorLogger, onRefused?: RpcServerOptions['onRefused']): ServerInterceptor {
   return (descriptor, call) => {
     const exempt = UNAUTHENTICATED_PREFIXES.some((prefix) => descriptor.path.startsWith(prefix));
     return new ServerInterceptingCall(call, {
@@ -269,7 +287,7 @@ function authInterceptor(verifier: ServiceTokenVerifier, logger: ErrorLogger, on
               },
               (error: unknown) => {
                 try {
-                  onRefused?.(descriptor.path, error);
+                  if (onRefused) onRefused(descriptor.path, error, refusalDetails(call.getPeer(), metadata, error, token));
                 } catch (hookError) {
                   logger.error({ err: hookError }, 'onRefused hook failed');
                 }
@@ -282,6 +300,31 @@ function authInterceptor(verifier: ServiceTokenVerifier, logger: ErrorLogger, on
       },
     });
   };
+}
+
+/** The {@link RefusalDetails} of a refused call. */
+function refusalDetails(peer: string, metadata: Metadata, error: unknown, token: unknown): RefusalDetails {
+  const userAgent = metadata.get('user-agent')[0];
+  const traceparent = metadata.get('traceparent')[0];
+  const verifiedCaller = (error as { reason?: unknown } | null)?.reason === 'caller_not_allowed' ? issuerOf(token) : undefined;
+  return {
+    peer,
+    ...(typeof userAgent === 'string' ? { userAgent } : {}),
+    ...(typeof traceparent === 'string' ? { traceparent } : {}),
+    ...(verifiedCaller === undefined ? {} : { verifiedCaller }),
+  };
+}
+
+/** The `iss` claim of a compact JWT, read without verifying it (the caller checked it already). */
+function issuerOf(token: unknown): string | undefined {
+  if (typeof token !== 'string') return undefined;
+  try {
+    const claims: unknown = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    const iss = (claims as { iss?: unknown } | null)?.iss;
+    return typeof iss === 'string' && /^[a-z][a-z0-9-]{0,62}$/.test(iss) ? iss : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The status of a refused call: the verifier's AuthError keeps its code; anything else is UNAUTHENTICATED. */

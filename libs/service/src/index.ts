@@ -9,3 +9,4 @@ export {
 } from './kit.js';
 export { guardDatabase } from './guarded-database.js';
 export { stopOnSignals, loadServiceAuth } from './process.js';
+export { createRefusalRecorder, ipOfPeer, type Refusal, type RefusalBudget, type RefusalRecorder, type RefusalRecorderOptions } from './refusals.js';

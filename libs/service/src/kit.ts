@@ -9,6 +9,7 @@ import {
 } from '@jamey/core';
 import { migrate, observeDatabase, openDatabase, type Database } from '@jamey/data';
 import {
+  createAccessMetrics,
   createEventsMetrics,
   createOutbox,
   createOutboxRelay,
@@ -20,7 +21,7 @@ import {
   type OutboxRelay,
 } from '@jamey/events';
 import { createCircuitBreaker, createDegradationManager, type DegradationManager } from '@jamey/resilience';
-import { createRpcServer, type RpcServer } from '@jamey/rpc';
+import { createRpcServer, type RefusalDetails, type RpcServer } from '@jamey/rpc';
 import type { ServiceAuth } from '@jamey/security';
 import type { GrpcServiceName } from '@jamey/topology';
 import {
@@ -41,6 +42,7 @@ import {
 } from '@jamey/telemetry';
 import { guardDatabase } from './guarded-database.js';
 import { addBrokerCheck, createDownstreamChecks, GRPC_HEALTH_READINESS_MAX_AGE_MS } from './readiness.js';
+import { createRefusalRecorder, type RefusalBudget, type RefusalRecorder } from './refusals.js';
 import type { ServiceSettings } from './settings.js';
 
 /** Something a service starts after it listens and stops before its pools close. */
@@ -98,6 +100,12 @@ export interface ServiceKit {
    * service token each call carries. Undefined when the kit was made without `serviceAuth`.
    */
   serviceToken(callee: GrpcServiceName): ((userSubject?: string) => Promise<string>) | undefined;
+  /**
+   * Records every call the server refuses (UNAUTHENTICATED, PERMISSION_DENIED) as a
+   * `<service>.call_denied` access event through the outbox, within a flood budget. Undefined
+   * when the kit was made without `serviceAuth` (nothing is refused then).
+   */
+  readonly refusals: RefusalRecorder | undefined;
 }
 
 /** Options for {@link createServiceKit}. */
@@ -118,6 +126,10 @@ export interface ServiceKitOptions {
    * of a single service leave it out.
    */
   readonly serviceAuth?: ServiceAuth;
+  /** How many refused calls are recorded one by one (see `createRefusalRecorder`). Default 20 at once, 5 a second. */
+  readonly refusalBudget?: RefusalBudget;
+  /** How often refusals over the budget are written as summary records, in ms. Default 10000. */
+  readonly refusalSummaryIntervalMs?: number;
 }
 
 /**
@@ -172,6 +184,19 @@ export async function createServiceKit(options: ServiceKitOptions): Promise<Serv
   const eventsMetrics = createEventsMetrics(metrics, { onBacklogError: (error) => logger.debug({ err: error }, 'outbox backlog not counted') });
   const relay = createOutboxRelay({ db, transport, logger, clock, onEvent: eventsMetrics.observe });
   eventsMetrics.trackOutboxBacklog((signal) => relay.backlog(signal));
+  const outbox = createOutbox({ source: settings.name, clock, ids, messagingSystem: transport.system });
+  const refusals = options.serviceAuth?.verifier
+    ? createRefusalRecorder({
+        service: settings.name,
+        db,
+        outbox,
+        clock,
+        logger,
+        metrics: createAccessMetrics(metrics),
+        ...(options.refusalBudget ? { budget: options.refusalBudget } : {}),
+        ...(options.refusalSummaryIntervalMs ? { summaryIntervalMs: options.refusalSummaryIntervalMs } : {}),
+      })
+    : undefined;
   return {
     settings,
     clock,
@@ -185,8 +210,9 @@ export async function createServiceKit(options: ServiceKitOptions): Promise<Serv
     addDependency,
     health,
     db,
-    outbox: createOutbox({ source: settings.name, clock, ids, messagingSystem: transport.system }),
+    outbox,
     relay,
+    refusals,
     eventsObserver: eventsMetrics.observe,
     serviceToken: (callee) => {
       const minter = options.serviceAuth?.minter;
@@ -200,8 +226,10 @@ export async function createServiceKit(options: ServiceKitOptions): Promise<Serv
         ? {
             authenticate: options.serviceAuth.verifier,
             // Never the token: the error's message is a fixed sentence per reason.
-            onRefused: (method: string, error: unknown) =>
-              logger.warn({ method, code: isJameyError(error) ? error.code : 'UNAUTHENTICATED', reason: (error as { reason?: unknown }).reason, err: isJameyError(error) ? undefined : error }, 'service call refused'),
+            onRefused: (method: string, error: unknown, details: RefusalDetails) => {
+              logger.warn({ method, code: isJameyError(error) ? error.code : 'UNAUTHENTICATED', reason: (error as { reason?: unknown }).reason, peer: details.peer, err: isJameyError(error) ? undefined : error }, 'service call refused');
+              refusals?.record({ method, error, details });
+            },
           }
         : {}),
       readiness: async () => (await health.readiness({ maxAgeMs: GRPC_HEALTH_READINESS_MAX_AGE_MS })).ready,
@@ -232,9 +260,11 @@ export async function startServiceKit(kit: ServiceKit, workers: readonly Worker[
   try {
     admin = await startAdminServer({ host: settings.host, port: settings.adminPort, health: kit.health, metrics: kit.metrics, logger });
     kit.relay.start();
+    kit.refusals?.start();
     for (const worker of workers) await worker.start();
   } catch (error) {
     await kit.rpc.shutdown(0);
+    await kit.refusals?.stop();
     await admin?.close();
     await kit.relay.stop();
     await kit.db.close();
@@ -262,6 +292,8 @@ async function stopKit(kit: ServiceKit, workers: readonly Worker[], admin: Admin
   await kit.rpc.shutdown(settings.shutdownGraceMs);
   // 4. Stop consumers and pollers, then the relay (which publishes what is already committed).
   for (const worker of [...workers].reverse()) await worker.stop();
+  // The server refuses nothing more: write the refusal summaries, so the relay publishes them.
+  await kit.refusals?.stop();
   await kit.relay.stop();
   // 5. Close pools.
   await kit.db.close();

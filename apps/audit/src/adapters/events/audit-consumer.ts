@@ -15,12 +15,16 @@ import type { AuditEntry } from '../../domain/audit-record.js';
 /** The consumer group of the audit service; its dead-letter topic is `jamey.audit.dlq.v1`. */
 export const AUDIT_GROUP_ID = 'audit';
 
-/** Every domain topic the audit service consumes, derived from the topology's event flows. */
+/**
+ * Every topic the audit service consumes: the producers' topics from the topology's event
+ * flows, and audit's own, on which its kit publishes `audit.call_denied` for the calls audit
+ * itself refuses (through its outbox like every service, so a crash loses none).
+ */
 export function auditTopics(): string[] {
-  return Object.entries(EVENT_FLOWS)
+  const producers = Object.entries(EVENT_FLOWS)
     .filter(([, consumers]) => consumers.includes('audit'))
-    .map(([producer]) => eventTopic(producer as ServiceName))
-    .sort();
+    .map(([producer]) => producer as ServiceName);
+  return [...new Set([...producers, 'audit' as const])].map(eventTopic).sort();
 }
 
 /** The audit entry of a consumed event. */
