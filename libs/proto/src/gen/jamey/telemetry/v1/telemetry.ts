@@ -257,7 +257,7 @@ export enum HistoryMetric {
   HISTORY_METRIC_ERROR_RATE = 2,
   /** HISTORY_METRIC_LATENCY_P99 - 99th percentile of request duration, in seconds. */
   HISTORY_METRIC_LATENCY_P99 = 3,
-  /** HISTORY_METRIC_PHI - Consciousness's phi (`jamey_consciousness_phi`), the latest value in the interval. */
+  /** HISTORY_METRIC_PHI - Consciousness's integrated information Φ in bits (`jamey_consciousness_phi_bits`), the latest value in the interval. */
   HISTORY_METRIC_PHI = 4,
 }
 
