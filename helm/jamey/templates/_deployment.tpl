@@ -144,6 +144,11 @@ spec:
             - name: AUDIT_SIGNING_KEY_FILE
               value: /var/run/secrets/jamey/audit-log/signing-key.pem
             {{- end }}
+            {{- if and (eq $s.name "gateway") $root.Values.userAuth.keyFileSecret }}
+            # The identity provider's public keys for user tokens (re-read on change).
+            - name: GATEWAY_AUTH_KEY_FILE
+              value: /var/run/secrets/jamey/user-auth/user-token-keys
+            {{- end }}
           {{- if $grpc }}
           startupProbe:
             grpc:
@@ -217,6 +222,11 @@ spec:
               mountPath: /var/run/secrets/jamey/audit-log
               readOnly: true
             {{- end }}
+            {{- if and (eq $s.name "gateway") $root.Values.userAuth.keyFileSecret }}
+            - name: user-auth
+              mountPath: /var/run/secrets/jamey/user-auth
+              readOnly: true
+            {{- end }}
       volumes:
         - name: tmp
           emptyDir:
@@ -239,6 +249,15 @@ spec:
             items:
               - key: signing-key.pem
                 path: signing-key.pem
+        {{- end }}
+        {{- if and (eq $s.name "gateway") $root.Values.userAuth.keyFileSecret }}
+        - name: user-auth
+          secret:
+            secretName: {{ $root.Values.userAuth.keyFileSecret }}
+            defaultMode: 0400
+            items:
+              - key: user-token-keys
+                path: user-token-keys
         {{- end }}
 {{- end -}}
 

@@ -30,6 +30,27 @@ JAMEY_RPC_RETRIES: {{ ternary "false" "true" (and $root.Values.istio.enabled (ne
 GATEWAY_DOWNSTREAM_TIMEOUT_MS: {{ int $cfg.downstreamTimeoutMs | quote }}
 GATEWAY_READINESS_TIMEOUT_MS: {{ int $cfg.readinessTimeoutMs | quote }}
 GATEWAY_BODY_LIMIT_BYTES: {{ int $cfg.bodyLimitBytes | quote }}
+{{- with $root.Values.userAuth }}
+{{- if and .jwksUrl .keyFileSecret }}
+{{- fail "userAuth: set jwksUrl or keyFileSecret, not both" }}
+{{- end }}
+{{- with .issuer }}
+GATEWAY_AUTH_ISSUER: {{ . | quote }}
+{{- end }}
+GATEWAY_AUTH_AUDIENCE: {{ .audience | quote }}
+{{- with .jwksUrl }}
+GATEWAY_AUTH_JWKS_URL: {{ . | quote }}
+{{- end }}
+{{- with .keyAlgorithm }}
+GATEWAY_AUTH_KEY_ALGORITHM: {{ . | quote }}
+{{- end }}
+GATEWAY_AUTH_CLOCK_TOLERANCE_SEC: {{ int .clockToleranceSec | quote }}
+GATEWAY_AUTH_MAX_TOKEN_BYTES: {{ int .maxTokenBytes | quote }}
+{{- with .corsOrigins }}
+GATEWAY_CORS_ORIGINS: {{ join "," . | quote }}
+{{- end }}
+GATEWAY_TRUST_PROXY: {{ .trustProxy | default (ternary "127.0.0.0/8,::1" "false" $root.Values.istio.enabled) | quote }}
+{{- end }}
 {{- else if eq $s.name "consciousness" }}
 CONSCIOUSNESS_DEPENDENCY_BUDGET_MS: {{ int $cfg.dependencyBudgetMs | quote }}
 {{- else if eq $s.name "audit" }}

@@ -95,6 +95,49 @@ describe.each(Object.keys(MATRIX))('policy checks: %s', (matrix) => {
     expect(problems).toEqual([]);
   });
 
+  it('configures user tokens in the gateway only: issuer, one key source (a JWKS URL, or a key file from its own Secret), proxies', () => {
+    const problems: string[] = [];
+    const configOf = (objects: K8sObject[], svc: string): Record<string, string> =>
+      ((objects.find((x) => x.kind === 'ConfigMap' && x.metadata.name === fullname(svc)) as any)?.data ?? {}) as Record<string, string>;
+    const withFile = render(['--set', 'userAuth.issuer=https://idp.example.org/', '--set', 'userAuth.keyFileSecret=jamey-user-token-keys', '--set', 'userAuth.keyAlgorithm=ES256']);
+    for (const o of ofKind(withFile, 'Deployment')) {
+      const svc = o.metadata.labels?.['jamey.io/service'] ?? '';
+      const pod: any = (o.spec as any).template.spec;
+      const volume = (pod.volumes as any[]).find((v) => v.name === 'user-auth');
+      for (const c of pod.containers as any[]) {
+        const mount = (c.volumeMounts ?? []).find((m: any) => m.name === 'user-auth');
+        const env = Object.fromEntries((c.env ?? []).map((e: any) => [e.name, e.value]));
+        if (svc !== 'gateway') {
+          if (volume || mount || env['GATEWAY_AUTH_KEY_FILE']) problems.push(`${o.metadata.name}: user token keys outside the gateway`);
+          continue;
+        }
+        if (volume?.secret?.secretName !== 'jamey-user-token-keys' || JSON.stringify(volume.secret.items) !== JSON.stringify([{ key: 'user-token-keys', path: 'user-token-keys' }])) {
+          problems.push(`${o.metadata.name}: user-auth volume`);
+        }
+        if (mount?.readOnly !== true || mount.subPath !== undefined) problems.push(`${o.metadata.name}: user-auth mount`);
+        if (env['GATEWAY_AUTH_KEY_FILE'] !== `${mount?.mountPath}/user-token-keys`) problems.push(`${o.metadata.name}: GATEWAY_AUTH_KEY_FILE`);
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(configOf(withFile, 'gateway')).toMatchObject({
+      GATEWAY_AUTH_ISSUER: 'https://idp.example.org/',
+      GATEWAY_AUTH_AUDIENCE: 'jamey-api',
+      GATEWAY_AUTH_KEY_ALGORITHM: 'ES256',
+      GATEWAY_AUTH_CLOCK_TOLERANCE_SEC: '30',
+      GATEWAY_AUTH_MAX_TOKEN_BYTES: '8192',
+      // Behind the Istio sidecar, the client address is the one the ingress gateway appended.
+      GATEWAY_TRUST_PROXY: '127.0.0.0/8,::1',
+    });
+    expect(configOf(withFile, 'gateway')['GATEWAY_AUTH_JWKS_URL']).toBeUndefined();
+    for (const svc of ['memory', 'soul', 'audit']) expect(Object.keys(configOf(withFile, svc)).filter((k) => k.startsWith('GATEWAY_AUTH'))).toEqual([]);
+
+    const production = configOf(get('production'), 'gateway');
+    expect(production).toMatchObject({ GATEWAY_AUTH_JWKS_URL: 'https://login.example.com/.well-known/jwks.json', GATEWAY_CORS_ORIGINS: 'https://app.example.com' });
+    expect(configOf(get('istio-off'), 'gateway')['GATEWAY_TRUST_PROXY']).toBe('false');
+    expect(() => render(['--set', 'userAuth.jwksUrl=https://idp.example.org/jwks', '--set', 'userAuth.keyFileSecret=keys'])).toThrow(/not both/);
+    expect(() => render(['--set', 'userAuth.jwksUrl=http://idp.example.org/jwks'])).toThrow(/jwksUrl/);
+  });
+
   it('gives every Deployment a PDB, and an HPA or a documented reason', () => {
     const objects = get(matrix);
     const pdbs = ofKind(objects, 'PodDisruptionBudget') as any[];
