@@ -15,6 +15,11 @@ describe('loadAuditConfig', () => {
     expect(
       loadAuditConfig({ KAFKA_BROKERS: 'a:1', AUDIT_TREE_HEAD_INTERVAL_MS: '250', AUDIT_LOG_ORIGIN: 'example.com/log', AUDIT_SIGNING_KEY_FILE: '/run/secrets/key.pem' }),
     ).toMatchObject({ treeHeadIntervalMs: 250, logOrigin: 'example.com/log', signingKeyFile: '/run/secrets/key.pem' });
+    expect(config).toMatchObject({ retentionDays: undefined, archiveIntervalMs: 3_600_000 });
+    expect(loadAuditConfig({ KAFKA_BROKERS: 'a:1', AUDIT_RETENTION_DAYS: '400', AUDIT_ARCHIVE_INTERVAL_MS: '60000' })).toMatchObject({
+      retentionDays: 400,
+      archiveIntervalMs: 60_000,
+    });
   });
 
   it('lists every problem at once', () => {
@@ -25,6 +30,7 @@ describe('loadAuditConfig', () => {
         AUDIT_CONSUMER_GROUP: 'no spaces',
         AUDIT_TREE_HEAD_INTERVAL_MS: '0',
         AUDIT_LOG_ORIGIN: 'has space',
+        AUDIT_RETENTION_DAYS: '0',
       });
       expect.unreachable();
     } catch (error) {
@@ -36,6 +42,7 @@ describe('loadAuditConfig', () => {
       expect(problems).toMatch(/AUDIT_CONSUMER_GROUP/);
       expect(problems).toMatch(/AUDIT_TREE_HEAD_INTERVAL_MS/);
       expect(problems).toMatch(/AUDIT_LOG_ORIGIN/);
+      expect(problems).toMatch(/AUDIT_RETENTION_DAYS/);
     }
   });
 });

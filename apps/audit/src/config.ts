@@ -23,6 +23,13 @@ export interface AuditConfig {
    * logging the configuration can never print it; `main.ts` reads it from the environment.
    */
   readonly signingKeyFile: string | undefined;
+  /**
+   * `AUDIT_RETENTION_DAYS`: records stored longer ago move to the archive table (out of
+   * QueryRecords; proofs and verification unaffected). Unset: every record stays live.
+   */
+  readonly retentionDays: number | undefined;
+  /** `AUDIT_ARCHIVE_INTERVAL_MS`: how often retention runs, default 1 h. */
+  readonly archiveIntervalMs: number;
 }
 
 const schema = z.object({
@@ -41,6 +48,8 @@ const schema = z.object({
     .regex(/^[^\s+]{1,200}$/, 'must be 1..200 characters without spaces or "+"')
     .default('jamey.io/audit'),
   AUDIT_SIGNING_KEY_FILE: z.string().optional(),
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
+  AUDIT_ARCHIVE_INTERVAL_MS: millis(3_600_000),
 });
 
 /** Reads, validates and freezes the audit service's configuration. @throws ConfigError */
@@ -55,5 +64,7 @@ export function loadAuditConfig(env: Env): AuditConfig {
     treeHeadIntervalMs: parsed.AUDIT_TREE_HEAD_INTERVAL_MS,
     logOrigin: parsed.AUDIT_LOG_ORIGIN,
     signingKeyFile: parsed.AUDIT_SIGNING_KEY_FILE?.trim() || undefined,
+    retentionDays: parsed.AUDIT_RETENTION_DAYS,
+    archiveIntervalMs: parsed.AUDIT_ARCHIVE_INTERVAL_MS,
   });
 }

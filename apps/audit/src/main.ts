@@ -21,5 +21,6 @@ const running = await startAuditService({
   settings: config.service, transport, logger, serviceAuth: await loadServiceAuth('audit', process.env, logger), replayFrom: config.replayFrom,
   consumerGroup: config.consumerGroup,
   treeHeads: { key: signingKey, origin: config.logOrigin, intervalMs: config.treeHeadIntervalMs },
+  retention: config.retentionDays === undefined ? undefined : { afterMs: config.retentionDays * 86_400_000, intervalMs: config.archiveIntervalMs },
 });
 stopOnSignals(running, transport, logger, config.service);

@@ -12,6 +12,7 @@ import { createTreeHeadSigner, createTreeHeadWorker } from './domain/tree-heads.
 import { createVerifiableLog } from './domain/verifiable-log.js';
 import type { AuditSigningKey } from './signing-key.js';
 import { auditMigrationsDir } from './migrations.js';
+import { createRetentionWorker } from './retention.js';
 
 export { auditMigrationsDir };
 
@@ -28,11 +29,16 @@ export interface AuditServiceOptions extends Omit<ServiceKitOptions, 'migrations
    * `loadAuditSigningKey`). Absent: no tree heads are signed (the Merkle tree is still kept).
    */
   readonly treeHeads?: { readonly key: AuditSigningKey; readonly origin: string; readonly intervalMs: number } | undefined;
+  /**
+   * Moves records stored more than `afterMs` ago to the archive table every `intervalMs`
+   * (`AUDIT_RETENTION_DAYS`). Absent: every record stays live.
+   */
+  readonly retention?: { readonly afterMs: number; readonly intervalMs: number } | undefined;
 }
 
 /** Builds the audit service on a kit and starts it. Used by `main.ts` and the embedded host. */
 export async function startAuditService(options: AuditServiceOptions): Promise<RunningService> {
-  const { replayFrom, onEvent, consumerGroup, treeHeads, ...kitOptions } = options;
+  const { replayFrom, onEvent, consumerGroup, treeHeads, retention, ...kitOptions } = options;
   const kit = await createServiceKit({ ...kitOptions, migrationsDir: auditMigrationsDir });
   const log = createAuditLog({ repository: createPgAuditRepository(kit.db), clock: kit.clock });
   // Records stored before the Merkle tree existed get their nodes before any new append.
@@ -72,6 +78,17 @@ export async function startAuditService(options: AuditServiceOptions): Promise<R
         intervalMs: treeHeads.intervalMs,
         onError: (error) => kit.logger.warn({ err: error }, 'signing the audit tree head failed; retrying at the next interval'),
         onSigned: (head) => kit.logger.debug({ size: head.size }, 'audit tree head signed'),
+      }),
+    );
+  }
+  if (retention) {
+    workers.push(
+      createRetentionWorker({
+        db: kit.db,
+        clock: kit.clock,
+        ...retention,
+        onArchived: (count) => kit.logger.info({ count }, 'audit records archived'),
+        onError: (error) => kit.logger.warn({ err: error }, 'archiving audit records failed; retrying at the next interval'),
       }),
     );
   }

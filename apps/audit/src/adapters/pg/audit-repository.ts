@@ -73,6 +73,13 @@ const UTC = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 const LEAF_COLUMNS = `${COLUMNS}, envelope, to_char(event_time AT TIME ZONE 'UTC', ${UTC}) AS event_time_utc,
   to_char(record_time AT TIME ZONE 'UTC', ${UTC}) AS record_time_utc`;
 
+/**
+ * Every record, live and archived: what the Merkle tree covers. Verification and proofs read
+ * through it, so archiving changes nothing they see.
+ */
+const ALL_RECORDS = `(SELECT ${COLUMNS}, envelope FROM audit_records
+  UNION ALL SELECT ${COLUMNS}, envelope FROM audit_records_archive) AS all_records`;
+
 interface LeafRow extends AuditRow {
   envelope: Uint8Array;
   event_time_utc: string;
@@ -135,8 +142,11 @@ export function createPgAuditRepository(db: Queryable): AuditRepository {
         `INSERT INTO audit_records (sequence, event_id, type, source, subject, event_time, record_time,
                                     traceparent, data_schema, data_json, envelope, topic,
                                     actor, action, resource, outcome)
-         SELECT COALESCE(MAX(sequence), 0) + 1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15
-         FROM audit_records
+         -- The next sequence counts archived records too (the archive is a prefix of the log,
+         -- so the live table may be empty), and an event already archived is not stored again.
+         SELECT GREATEST((SELECT MAX(sequence) FROM audit_records), (SELECT MAX(sequence) FROM audit_records_archive), 0) + 1,
+                $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15
+         WHERE NOT EXISTS (SELECT 1 FROM audit_records_archive WHERE event_id = $1)
          ON CONFLICT (event_id) DO NOTHING
          RETURNING ${LEAF_COLUMNS}`,
         [
@@ -204,7 +214,7 @@ export function createPgMerkleStore(db: Queryable): MerkleStore {
 
     async leafRecords(after, limit, signal) {
       const { rows } = await db.query<LeafRow>(
-        `SELECT ${LEAF_COLUMNS} FROM audit_records WHERE sequence > $1 ORDER BY sequence LIMIT $2`,
+        `SELECT ${LEAF_COLUMNS} FROM ${ALL_RECORDS} WHERE sequence > $1 ORDER BY sequence LIMIT $2`,
         [after, limit],
         signal,
       );
@@ -213,7 +223,7 @@ export function createPgMerkleStore(db: Queryable): MerkleStore {
 
     async leafRecord(sequence, signal) {
       const { rows } = await db.query<LeafRow>(
-        `SELECT ${LEAF_COLUMNS} FROM audit_records WHERE sequence = $1`,
+        `SELECT ${LEAF_COLUMNS} FROM ${ALL_RECORDS} WHERE sequence = $1`,
         [sequence],
         signal,
       );
@@ -246,5 +256,53 @@ export async function backfillMerkleNodes(db: Database, pageSize = 500, signal?:
     }, signal);
     if (count === 0) return added;
     added += count;
+  }
+}
+
+/** Options of {@link archiveRecords}. */
+export interface ArchiveOptions {
+  /** Records stored (record_time) before this time are archived. */
+  readonly before: Date;
+  /** Records moved per transaction. Default 500. */
+  readonly batchSize?: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Retention: moves the records stored before `before` from `audit_records` to
+ * `audit_records_archive`, oldest first, `batchSize` per transaction under the append lock.
+ * Only a prefix of the log moves: it stops at the first record stored at or after `before`, so
+ * the live table always holds one unbroken run of sequences. Merkle nodes and tree heads are
+ * untouched: proofs and signed heads stay valid, and verification reads both tables.
+ * Returns how many records moved.
+ */
+export async function archiveRecords(db: Database, options: ArchiveOptions): Promise<number> {
+  const batchSize = options.batchSize ?? 500;
+  const { signal } = options;
+  let moved = 0;
+  for (;;) {
+    const count = await db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK_KEY], signal);
+      // The last sequence to move: below the first record too young to go, within one batch.
+      const { rows } = await tx.query<{ through: string | number | null }>(
+        `SELECT LEAST(
+                  (SELECT MIN(sequence) FROM audit_records) + $2 - 1,
+                  COALESCE((SELECT MIN(sequence) FROM audit_records WHERE record_time >= $1::timestamptz) - 1,
+                           (SELECT MAX(sequence) FROM audit_records))) AS through`,
+        [options.before.toISOString(), batchSize],
+        signal,
+      );
+      const through = rows[0]?.through;
+      if (through === null || through === undefined) return 0;
+      const result = await tx.query(
+        `WITH moved AS (DELETE FROM audit_records WHERE sequence <= $1 RETURNING ${COLUMNS}, envelope)
+         INSERT INTO audit_records_archive (${COLUMNS}, envelope) SELECT ${COLUMNS}, envelope FROM moved`,
+        [through],
+        signal,
+      );
+      return result.rowCount ?? 0;
+    }, signal);
+    if (count === 0) return moved;
+    moved += count;
   }
 }

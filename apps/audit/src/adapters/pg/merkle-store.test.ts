@@ -11,7 +11,7 @@ import { nodeHash, nodeKey } from '../../domain/merkle.js';
 import { createVerifiableLog, type VerifiableLog } from '../../domain/verifiable-log.js';
 import { auditMigrationsDir } from '../../migrations.js';
 import { memoryTree } from '../../testing/memory-tree.js';
-import { backfillMerkleNodes, createPgAuditRepository, createPgMerkleStore } from './audit-repository.js';
+import { archiveRecords, backfillMerkleNodes, createPgAuditRepository, createPgMerkleStore } from './audit-repository.js';
 
 const t0 = Date.UTC(2026, 0, 1);
 
@@ -54,6 +54,7 @@ describeOnEachDatabase('audit Merkle storage', 'AUDIT_DATABASE_URL', (createData
     await migrate(db, { dir: auditMigrationsDir, table: 'audit_migrations' });
   });
   beforeEach(async () => {
+    await db.query('DELETE FROM audit_records_archive');
     await db.query('DELETE FROM audit_records');
     await db.query('DELETE FROM merkle_nodes');
     // Small pages, so verification crosses page boundaries.
@@ -170,6 +171,34 @@ describeOnEachDatabase('audit Merkle storage', 'AUDIT_DATABASE_URL', (createData
     }
     await db.query(`UPDATE audit_records SET outcome = NULL WHERE sequence = 2`);
     expect(await log.verify()).toMatchObject({ ok: false, index: 1, problem: 'changed' });
+  });
+
+  it('archives a prefix of old records without breaking proofs, verification or the sequence', async () => {
+    const old = Array.from({ length: 9 }, (_, i) => entry(i));
+    for (const [i, e] of old.entries()) await db.transaction((tx) => repo().append(tx, e, new Date(t0 + i * 1000)));
+    const root = await log.root(9);
+    const proofBefore = await log.inclusionProof(2, 9);
+    // Records stored before t0 + 5 s move (sequences 1..5); one batch of 2 at a time.
+    expect(await archiveRecords(db, { before: new Date(t0 + 5000), batchSize: 2 })).toBe(5);
+    expect(await archiveRecords(db, { before: new Date(t0 + 5000) })).toBe(0);
+    const live = await repo().query({}, 0, 100);
+    expect(live.map((r) => r.sequence)).toEqual([6, 7, 8, 9]);
+    const { rows } = await db.query<{ sequence: string }>('SELECT sequence FROM audit_records_archive ORDER BY sequence');
+    expect(rows.map((r) => Number(r.sequence))).toEqual([1, 2, 3, 4, 5]);
+    // Proofs and verification see archived records as before.
+    expect(await log.inclusionProof(2, 9)).toEqual(proofBefore);
+    expect(await log.verify({ size: 9, rootHash: root })).toEqual({ ok: true, treeSize: 9 });
+    // A redelivered archived event is not stored again; the next record continues the sequence.
+    expect(await db.transaction((tx) => repo().append(tx, old[1]!, new Date(t0 + 99_000)))).toBeUndefined();
+    expect(await db.transaction((tx) => repo().append(tx, entry(100), new Date(t0 + 99_000)))).toMatchObject({ sequence: 10 });
+    // Everything archived, even the whole live table: the sequence still continues.
+    expect(await archiveRecords(db, { before: new Date(t0 + 100_000) })).toBe(5);
+    expect(await repo().query({}, 0, 100)).toEqual([]);
+    expect(await db.transaction((tx) => repo().append(tx, entry(101), new Date(t0 + 101_000)))).toMatchObject({ sequence: 11 });
+    expect(await log.verify()).toEqual({ ok: true, treeSize: 11 });
+    // An archived record is still tamper-evident, at its exact index.
+    await db.query(`UPDATE audit_records_archive SET subject = 'forged' WHERE sequence = 4`);
+    expect(await log.verify()).toMatchObject({ ok: false, index: 3, problem: 'changed' });
   });
 
   it('detects a rewritten node, a deleted last record and a signed head the storage no longer matches', async () => {
