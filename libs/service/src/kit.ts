@@ -250,8 +250,8 @@ export interface RunningService {
 }
 
 /**
- * Starts a kit: binds gRPC and admin ports, starts the outbox relay and the given workers
- * (event consumers, pollers), then reports SERVING.
+ * Starts a kit: binds gRPC and admin ports, starts the given workers (event consumers,
+ * pollers) and then the outbox relay, then reports SERVING.
  */
 export async function startServiceKit(kit: ServiceKit, workers: readonly Worker[] = []): Promise<RunningService> {
   const { settings, logger } = kit;
@@ -259,9 +259,12 @@ export async function startServiceKit(kit: ServiceKit, workers: readonly Worker[
   let admin: AdminServer | undefined;
   try {
     admin = await startAdminServer({ host: settings.host, port: settings.adminPort, health: kit.health, metrics: kit.metrics, logger });
+    // Consumers subscribe before this service's relay publishes anything, so the in-process
+    // bus never drops an event of the service's own topic (audit reads its own call_denied
+    // records) for want of a subscriber; Kafka keeps them anyway.
+    for (const worker of workers) await worker.start();
     kit.relay.start();
     kit.refusals?.start();
-    for (const worker of workers) await worker.start();
   } catch (error) {
     await kit.rpc.shutdown(0);
     await kit.refusals?.stop();
