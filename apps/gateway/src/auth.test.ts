@@ -122,6 +122,13 @@ describe('authentication', () => {
     expectProblem(await gateway.inject({ method: 'GET', url: '/v1/nothing-here' }), 404, 'NOT_FOUND');
   });
 
+  it('needs a token however the path is spelled: percent-encoded, with a query', async () => {
+    for (const url of ['/%76%31/memories?query=x', '/v1/memories%3Fquery=x', '/v1/memories/?query=x', '/v1/system/health?x=1']) {
+      const response = await gateway.app.inject({ method: 'GET', url });
+      expect(response.statusCode, url).toBe(401);
+    }
+  });
+
   it('leaves the documentation and the OpenAPI document public', async () => {
     expect((await gateway.app.inject({ method: 'GET', url: '/openapi.json' })).statusCode).toBe(200);
     expect((await gateway.app.inject({ method: 'GET', url: '/docs/' })).statusCode).toBe(200);

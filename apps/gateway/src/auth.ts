@@ -31,6 +31,15 @@ export function isApiPath(url: string): boolean {
   return path === API_PREFIX || path.startsWith(`${API_PREFIX}/`);
 }
 
+/**
+ * Whether a request must carry a token: it matched a route that declares scopes (whatever
+ * spelling of the path the router accepted, percent-encoded or not), or its path is under
+ * `/v1` (so unknown API paths answer 401 before 404).
+ */
+function needsToken(request: FastifyRequest): boolean {
+  return request.routeOptions.config?.scopes !== undefined || isApiPath(request.url);
+}
+
 /** A route registered under `/v1` without `config.scopes`: refused at startup, so none is served unprotected. */
 export class UndeclaredScopesError extends Error {
   constructor(method: string, url: string) {
@@ -75,7 +84,7 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   });
 
   app.addHook('onRequest', async (request) => {
-    if (!isApiPath(request.url)) return;
+    if (!needsToken(request)) return;
     try {
       const principal = await options.verifier.authenticate(request.headers.authorization);
       request.principal = principal;
@@ -86,7 +95,7 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   });
 
   app.addHook('preParsing', async (request) => {
-    if (!isApiPath(request.url)) return;
+    if (!needsToken(request)) return;
     if (failures.has(request)) throw authFailure(failures.get(request), request);
     if (request.principal === undefined) throw new AuthError('missing');
     // A request that matched no route (404/405) has no scopes to check: a valid token is enough.
