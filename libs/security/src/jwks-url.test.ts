@@ -96,6 +96,49 @@ describe('keys from a JWKS URL served over real HTTP', () => {
     await expect(verifier.verify(await token(first))).resolves.toMatchObject({ subject: 'alice' });
   });
 
+  it('keeps using the last fetched key set while the provider is down, for staleIfErrorMs after that fetch', async () => {
+    const stale: unknown[] = [];
+    const tolerant = createUserTokenVerifier({
+      mode: 'kubernetes',
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      clock,
+      keys: createJwksUrlKeys({ url: server.url, cacheMaxAgeMs: 600_000, staleIfErrorMs: 3_600_000, onStale: (error) => stale.push(error) }),
+    });
+    expect(await reasonOf(tolerant.verify(await token(first)))).toBe('accepted');
+    server.failWith(503);
+    // Past the cache's age the refetch fails; the key set fetched at START still answers.
+    advance(601_000);
+    expect(await reasonOf(tolerant.verify(await token(first)))).toBe('accepted');
+    expect(stale).toHaveLength(1);
+    // A kid it never held is still refused as unknown, not accepted and not a 503.
+    const stranger = await createTestKey('ES256', 'never-published');
+    expect(await reasonOf(tolerant.verify(await token(stranger)))).toBe('unknown_kid');
+    // An hour after the last successful fetch, stale keys are no longer trusted.
+    advance(3_000_000);
+    const error = await tolerant.verify(await token(first)).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE' });
+    // Once the provider answers again, a fresh fetch resumes normal service.
+    server.failWith(undefined);
+    expect(await reasonOf(tolerant.verify(await token(first)))).toBe('accepted');
+  });
+
+  it('serves nothing stale when stale-if-error is off', async () => {
+    const strict = createUserTokenVerifier({
+      mode: 'kubernetes',
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      clock,
+      keys: createJwksUrlKeys({ url: server.url, cacheMaxAgeMs: 600_000, staleIfErrorMs: 0 }),
+    });
+    expect(await reasonOf(strict.verify(await token(first)))).toBe('accepted');
+    await server.close();
+    advance(601_000);
+    const error = await strict.verify(await token(first)).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE' });
+    server = await startJwksServer(jwksOf(first));
+  });
+
   it('answers DEPENDENCY_UNAVAILABLE when the provider is not listening', async () => {
     await server.close();
     const error = await verifier.verify(await token(first)).catch((caught: unknown) => caught);

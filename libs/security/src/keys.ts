@@ -1,4 +1,4 @@
-import { createLocalJWKSet, createRemoteJWKSet, exportJWK, importJWK, importSPKI, importX509, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, errors, exportJWK, jwksCache, importJWK, importSPKI, importX509, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from 'jose';
 import { Secret, type SecretSource } from './secret.js';
 
 /** The asymmetric algorithms user and service tokens may be signed with. */
@@ -43,13 +43,32 @@ export interface JwksUrlKeysOptions {
   readonly cooldownMs?: number;
   /** Timeout of one fetch, in ms. Default 5000. */
   readonly timeoutMs?: number;
+  /**
+   * When the provider cannot be reached (timeout, connection refused, a non-200 answer, an
+   * unparsable key set), the last key set fetched stays in use for this long after that fetch,
+   * in ms (stale-if-error). Default 43 200 000 (12 h); 0 turns it off.
+   */
+  readonly staleIfErrorMs?: number;
+  /** Hears about each verification served from the stale key set, with the fetch error. */
+  readonly onStale?: (error: unknown) => void;
+}
+
+/** True for errors that mean "the key set could not be fetched", as opposed to "no key matches". */
+function isFetchFailure(error: unknown): boolean {
+  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) return false;
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) return true;
+  // A non-200 answer is a plain JOSEError; connection failures are fetch's TypeError with a cause.
+  if (error instanceof errors.JOSEError) return error.code === errors.JOSEError.code;
+  return error instanceof TypeError && (error as { cause?: unknown }).cause !== undefined;
 }
 
 /**
  * Keys from a remote JWKS (jose's `createRemoteJWKSet`): fetched on first use, cached for
  * `cacheMaxAgeMs`, and refetched when a token names a `kid` the cache does not hold (once per
  * `cooldownMs`), so a key the provider adds is accepted and a key it removes is refused once
- * the cache expires. jose times the cache with the system clock, not an injected one.
+ * the cache expires. When a refetch fails, the last fetched key set stays in use for
+ * `staleIfErrorMs` after that fetch (stale-if-error): an identity provider outage does not turn
+ * every request into a 503 at once. jose times the cache with the system clock, not an injected one.
  */
 export function createJwksUrlKeys(options: JwksUrlKeysOptions): VerificationKeys & { reload(): Promise<void> } {
   const url = new URL(options.url);
@@ -57,12 +76,28 @@ export function createJwksUrlKeys(options: JwksUrlKeysOptions): VerificationKeys
     throw new KeyConfigError(`the JWKS URL must use https (got ${url.protocol}//${url.host})`);
   }
   const algorithms = checkAlgorithms(options.algorithms ?? ASYMMETRIC_ALGORITHMS);
+  // jose records each successful fetch here: the key set and when (`uat`, by Date.now()).
+  const fetched: { jwks?: JSONWebKeySet; uat?: number } = {};
   const remote = createRemoteJWKSet(url, {
     cacheMaxAge: options.cacheMaxAgeMs ?? 600_000,
     cooldownDuration: options.cooldownMs ?? 30_000,
     timeoutDuration: options.timeoutMs ?? 5000,
+    [jwksCache]: fetched as Record<string, never>,
   });
-  const resolver: KeyResolver = Object.freeze({ algorithms, getKey: remote, development: false });
+  const staleIfErrorMs = options.staleIfErrorMs ?? 43_200_000;
+  let stale: { uat: number; getKey: ReturnType<typeof createLocalJWKSet> } | undefined;
+  const getKey: JWTVerifyGetKey = async (header, token) => {
+    try {
+      return await remote(header, token);
+    } catch (error) {
+      const { jwks, uat } = fetched;
+      if (!isFetchFailure(error) || jwks === undefined || uat === undefined || Date.now() - uat > staleIfErrorMs) throw error;
+      if (stale?.uat !== uat) stale = { uat, getKey: createLocalJWKSet(jwks) };
+      options.onStale?.(error);
+      return stale.getKey(header, token);
+    }
+  };
+  const resolver: KeyResolver = Object.freeze({ algorithms, getKey, development: false });
   return {
     description: `JWKS ${url.origin}${url.pathname}`,
     current: () => Promise.resolve(resolver),
