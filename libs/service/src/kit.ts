@@ -227,8 +227,10 @@ export async function createServiceKit(options: ServiceKitOptions): Promise<Serv
             authenticate: options.serviceAuth.verifier,
             // Never the token: the error's message is a fixed sentence per reason.
             onRefused: (method: string, error: unknown, details: RefusalDetails) => {
+              // A flood is logged within the same budget as its audit records; the folded rest
+              // shows in the summary record and jamey_security_refusals_total.
+              if (refusals?.record({ method, error, details }) === 'folded') return;
               logger.warn({ method, code: isJameyError(error) ? error.code : 'UNAUTHENTICATED', reason: (error as { reason?: unknown }).reason, peer: details.peer, err: isJameyError(error) ? undefined : error }, 'service call refused');
-              refusals?.record({ method, error, details });
             },
           }
         : {}),

@@ -44,7 +44,8 @@ describe('the refusal recorder', () => {
   it('records within the budget, folds the rest into one summary per kind, and refills with time', async () => {
     const registry = new Registry();
     const recorder = createRefusalRecorder({ service: 'soul', db, outbox, clock, logger: silentLogger, metrics: createAccessMetrics(registry), budget: { burst: 2, perSecond: 1 } });
-    for (let i = 0; i < 5; i += 1) recorder.record({ method, error: new AuthError('expired'), details });
+    const results = Array.from({ length: 5 }, () => recorder.record({ method, error: new AuthError('expired'), details }));
+    expect(results).toEqual(['recorded', 'recorded', 'folded', 'folded', 'folded']);
     recorder.record({ method, error: new AuthError('caller_not_allowed'), details: { ...details, verifiedCaller: 'gateway' } });
     await recorder.flush();
     // Written concurrently, all in the same millisecond: compare in a fixed order.

@@ -46,8 +46,12 @@ export interface RefusalRecorderOptions {
 
 /** Records refused calls as `<service>.call_denied` access events through the outbox. */
 export interface RefusalRecorder {
-  /** Records one refusal; never throws, never waits (the write runs in the background). */
-  record(refusal: Refusal): void;
+  /**
+   * Records one refusal; never throws, never waits (the write runs in the background). Returns
+   * `folded` when it went into a summary (over budget), so callers can keep their own logging
+   * within the same bound.
+   */
+  record(refusal: Refusal): 'recorded' | 'folded';
   /** Writes the pending summaries now and waits for every write in flight. */
   flush(): Promise<void>;
   /** Starts writing summaries every `summaryIntervalMs`. */
@@ -159,7 +163,7 @@ export function createRefusalRecorder(options: RefusalRecorderOptions): RefusalR
         } satisfies Omit<AccessRecordInput, 'summary'>;
         if (take()) {
           write({ ...base, ip: ipOfPeer(details.peer), userAgent: details.userAgent, traceparent: details.traceparent }, 1);
-          return;
+          return 'recorded';
         }
         metrics.folded(1);
         const now = clock.now();
@@ -174,8 +178,10 @@ export function createRefusalRecorder(options: RefusalRecorderOptions): RefusalR
           const input = key === '*' ? { ...base, action: '*', reason: 'many', actor: undefined, callerService: undefined } : base;
           summaries.set(key, { input, count: 1, firstTime: now, lastTime: now });
         }
+        return 'folded';
       } catch (hookError) {
         logger.error({ err: hookError }, 'recording a refused call failed');
+        return 'recorded';
       }
     },
     async flush() {
