@@ -1,7 +1,7 @@
 /** Types for render-call-graph.mjs (imported by tests/deploy). */
 export interface GraphService {
   protocol: 'grpc' | 'http';
-  ports: { main: number; admin: number };
+  ports: { main: number; admin: number; status?: number };
   grpcService: string | null;
   retryableMethods: string[];
   nonRetryableMethods: string[];

@@ -46,7 +46,8 @@ export function renderCallGraph(topo = topology, methodTable = METHODS) {
     }
     services[name] = {
       protocol: grpcService === null ? 'http' : 'grpc',
-      ports: { main: topo.DEFAULT_PORTS[name].main, admin: topo.DEFAULT_PORTS[name].admin },
+      // Telemetry also serves its status page (HTTP) on a port of its own (TELEMETRY_STATUS_PORT).
+      ports: { main: topo.DEFAULT_PORTS[name].main, admin: topo.DEFAULT_PORTS[name].admin, ...(name === 'telemetry' ? { status: topo.STATUS_PAGE_PORT } : {}) },
       grpcService,
       retryableMethods: grpcService === null ? [] : methods[grpcService].retryable,
       nonRetryableMethods: grpcService === null ? [] : methods[grpcService].nonRetryable,

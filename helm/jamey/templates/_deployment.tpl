@@ -116,6 +116,12 @@ spec:
             - name: http-metrics
               containerPort: {{ int $s.graph.ports.admin }}
               protocol: TCP
+            {{- with $s.graph.ports.status }}
+            # telemetry's status page (HTTP); not probed: readiness is the gRPC health check.
+            - name: http-status
+              containerPort: {{ int . }}
+              protocol: TCP
+            {{- end }}
           envFrom:
             - configMapRef:
                 name: {{ $s.fullname }}

@@ -30,6 +30,10 @@ JAMEY_RPC_RETRIES: {{ ternary "false" "true" (and $root.Values.istio.enabled (ne
 GATEWAY_DOWNSTREAM_TIMEOUT_MS: {{ int $cfg.downstreamTimeoutMs | quote }}
 GATEWAY_READINESS_TIMEOUT_MS: {{ int $cfg.readinessTimeoutMs | quote }}
 GATEWAY_BODY_LIMIT_BYTES: {{ int $cfg.bodyLimitBytes | quote }}
+JAMEY_RATE_LIMIT_MAX: {{ int $cfg.rateLimit.max | quote }}
+JAMEY_RATE_LIMIT_WINDOW_MS: {{ int $cfg.rateLimit.windowMs | quote }}
+{{- /* GET /status redirects here: a URL the browser can open (values.yaml statusPage.url). */}}
+TELEMETRY_STATUS_URL: {{ include "jamey.statusPageUrl" $root | quote }}
 {{- with $root.Values.userAuth }}
 {{- if and .jwksUrl .keyFileSecret }}
 {{- fail "userAuth: set jwksUrl or keyFileSecret, not both" }}
@@ -53,10 +57,17 @@ GATEWAY_TRUST_PROXY: {{ .trustProxy | default (ternary "127.0.0.0/8,::1" "false"
 {{- end }}
 {{- else if eq $s.name "consciousness" }}
 CONSCIOUSNESS_DEPENDENCY_BUDGET_MS: {{ int $cfg.dependencyBudgetMs | quote }}
+{{- if gt (int $cfg.phiIntervalMs) 0 }}
+CONSCIOUSNESS_PHI_INTERVAL_MS: {{ int $cfg.phiIntervalMs | quote }}
+{{- end }}
 {{- else if eq $s.name "audit" }}
 AUDIT_CONSUMER_GROUP: {{ $cfg.consumerGroup | quote }}
 {{- with $cfg.replayFrom }}
 AUDIT_REPLAY_FROM: {{ . | quote }}
+{{- end }}
+AUDIT_LOG_ORIGIN: {{ $cfg.logOrigin | quote }}
+{{- if gt (int $cfg.retentionDays) 0 }}
+AUDIT_RETENTION_DAYS: {{ int $cfg.retentionDays | quote }}
 {{- end }}
 {{- else if eq $s.name "telemetry" }}
 {{- /* Telemetry polls the health of every service it watches (call-graph.json healthChecks). */}}
@@ -72,6 +83,7 @@ GATEWAY_ADMIN_URL: {{ printf "http://%s:%d" (include "jamey.host" (dict "root" $
 TELEMETRY_POLL_INTERVAL_MS: {{ int $cfg.pollIntervalMs | quote }}
 TELEMETRY_CHECK_TIMEOUT_MS: {{ int $cfg.checkTimeoutMs | quote }}
 TELEMETRY_HISTORY_RETENTION_MS: {{ int $cfg.historyRetentionMs | quote }}
+TELEMETRY_STATUS_PORT: {{ int $s.graph.ports.status | quote }}
 {{- with $cfg.alertWebhookUrl }}
 TELEMETRY_ALERT_WEBHOOK_URL: {{ . | quote }}
 {{- end }}

@@ -189,3 +189,35 @@ new call-graph edge cannot ship without a timeout. Input: dict "root" $ "name" <
 {{- define "jamey.methodRegex" -}}
 {{- printf "^/%s/(%s)$" (.service | replace "." "\\.") (join "|" .methods) -}}
 {{- end -}}
+
+{{/* Port of telemetry's status page (files/call-graph.json, from libs/topology STATUS_PAGE_PORT). */}}
+{{- define "jamey.statusPort" -}}
+{{- $graph := include "jamey.graph" . | fromJson -}}
+{{- int $graph.services.telemetry.ports.status -}}
+{{- end -}}
+
+{{/*
+Where the gateway's GET /status sends the browser (TELEMETRY_STATUS_URL): statusPage.url, or the
+local end of the port-forward that NOTES.txt prints.
+*/}}
+{{- define "jamey.statusPageUrl" -}}
+{{- .Values.statusPage.url | default (printf "http://127.0.0.1:%s/" (include "jamey.statusPort" .)) -}}
+{{- end -}}
+
+{{/*
+"true" when the Istio ingress routes /status/ to telemetry's status page. Fails when asked for
+without what it needs, rather than render a route nothing serves.
+*/}}
+{{- define "jamey.statusIngress" -}}
+{{- if .Values.statusPage.ingress.enabled -}}
+{{- if not (and .Values.istio.enabled .Values.istio.ingress.enabled) -}}
+{{- fail "statusPage.ingress.enabled needs istio.enabled and istio.ingress.enabled" -}}
+{{- end -}}
+{{- if eq (include "jamey.mode" .) "flagger" -}}
+{{- fail "statusPage.ingress.enabled: in progressiveDelivery.mode flagger, Flagger owns the ingress routes; reach the page by port-forward or your own proxy" -}}
+{{- end -}}
+{{- if and (include "jamey.enabled" (dict "root" . "name" "telemetry")) (include "jamey.enabled" (dict "root" . "name" "gateway")) -}}
+true
+{{- end -}}
+{{- end -}}
+{{- end -}}

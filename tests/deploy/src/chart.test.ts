@@ -93,6 +93,18 @@ describe('broken values fail the schema', () => {
     'bad pull policy': ['--set', 'defaults.image.pullPolicy=Sometimes'],
     'bad kafka brokers': ['--set', 'infrastructure.kafka.brokers=kafka'],
     'bad postgres mode': ['--set', 'infrastructure.postgres.mode=rds'],
+    'negative audit retention': ['--set', 'services.audit.config.retentionDays=-1'],
+    'audit retention above 100 years': ['--set', 'services.audit.config.retentionDays=36501'],
+    'fractional audit retention': ['--set', 'services.audit.config.retentionDays=1.5'],
+    'audit log origin with a space': ['--set', 'services.audit.config.logOrigin=my log'],
+    'negative Φ interval': ['--set', 'services.consciousness.config.phiIntervalMs=-5'],
+    'Φ interval as text': ['--set-string', 'services.consciousness.config.phiIntervalMs=10s'],
+    'Φ interval on another service': ['--set', 'services.memory.config.phiIntervalMs=5000'],
+    'retention on another service': ['--set', 'services.telemetry.config.retentionDays=30'],
+    'status page URL that is not http': ['--set', 'statusPage.url=ftp://status.example.org/'],
+    'typo in statusPage': ['--set', 'statusPage.ingres.enabled=true'],
+    'rate limit of zero': ['--set', 'services.gateway.config.rateLimit.max=0'],
+    'rate-limit window above a day': ['--set', 'services.gateway.config.rateLimit.windowMs=86400001'],
   };
   for (const [name, args] of Object.entries(cases)) {
     it(name, () => {

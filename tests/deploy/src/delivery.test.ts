@@ -177,9 +177,14 @@ function checkDoc(path: string): void {
     } else if (tool === 'kubectl' && (words.includes('port-forward') || words.includes('rollout'))) {
       const ref = words.find((w) => /^(svc|deploy)\//.test(w))!;
       const [kind, name] = ref.split('/');
-      const rendered = ofKind(objects, kind === 'svc' ? 'Service' : 'Deployment').some((o) => o.metadata.name === name);
+      const target = ofKind(objects, kind === 'svc' ? 'Service' : 'Deployment').find((o) => o.metadata.name === name);
       const forwarded = (skaffold.portForward as any[]).some((p) => p.resourceName === name);
-      expect(rendered || forwarded, line).toBe(true);
+      expect(target !== undefined || forwarded, line).toBe(true);
+      // A port-forward to a rendered Service names one of its ports.
+      const remote = /^\d+:(\d+)$/.exec(words.find((w) => /^\d+:\d+$/.test(w)) ?? '')?.[1];
+      if (kind === 'svc' && target && words.includes('port-forward')) {
+        expect(((target.spec as any).ports as any[]).map((p) => String(p.port)), line).toContain(remote);
+      }
     } else if (tool === 'istioctl') {
       parse(read(words[words.indexOf('-f') + 1]!));
     } else if (tool === 'skaffold') {

@@ -255,6 +255,11 @@ describe.each(Object.keys(MATRIX))('policy checks: %s', (matrix) => {
           problems.push(`${id}: retries and timeout must be explicit`);
           continue;
         }
+        if (ingress && route.name === 'status-page') {
+          // The status page's event stream stays open: no timeout, and never retried.
+          if (route.timeout !== '0s' || route.retries.attempts !== 0) problems.push(`${id}: the status page must have timeout 0s and no retries`);
+          continue;
+        }
         const timeout = ms(route.timeout);
         const attempts = route.retries.attempts;
         const regex: string | undefined = route.match[0].uri?.regex;

@@ -18,6 +18,13 @@ export const MATRIX: Readonly<Record<string, readonly string[]>> = Object.freeze
   flagger: ['--set', 'progressiveDelivery.mode=flagger'],
   'hpa-off': ['--set', 'defaults.autoscaling.enabled=false'],
   production: ['-f', `${CHART_DIR}/values-production.yaml`],
+  // The opt-in settings: the status page on the ingress, audit retention, the Φ interval.
+  'status-ingress': [
+    '--set', 'statusPage.ingress.enabled=true',
+    '--set', 'statusPage.url=https://jamey.example.org/status/',
+    '--set', 'services.audit.config.retentionDays=90',
+    '--set', 'services.consciousness.config.phiIntervalMs=30000',
+  ],
 });
 
 export const RELEASE = 'jamey';
