@@ -145,4 +145,17 @@ describe('service settings', () => {
     expect(setting(get('default'), 'JAMEY_RATE_LIMIT_MAX')).toEqual({ gateway: '600' });
     expect(setting(get('default'), 'AUDIT_LOG_ORIGIN')).toEqual({ audit: 'jamey.io/audit' });
   });
+
+  it("takes a webhook URL that carries a token from a Secret, into telemetry's container only", () => {
+    const objects = render([
+      '--set', 'services.telemetry.secretEnv[0].name=TELEMETRY_ALERT_WEBHOOK_URL',
+      '--set', 'services.telemetry.secretEnv[0].secretName=jamey-alert-webhook',
+      '--set', 'services.telemetry.secretEnv[0].key=url',
+    ]);
+    expect(setting(objects, 'TELEMETRY_ALERT_WEBHOOK_URL')).toEqual({});
+    const fromSecret = ofKind(objects, 'Deployment').flatMap((d: any) =>
+      (d.spec.template.spec.containers[0].env as any[]).filter((e) => e.name === 'TELEMETRY_ALERT_WEBHOOK_URL').map((e) => [d.metadata.name, e.valueFrom]),
+    );
+    expect(fromSecret).toEqual([[fullname('telemetry'), { secretKeyRef: { name: 'jamey-alert-webhook', key: 'url' } }]]);
+  });
 });
