@@ -179,3 +179,81 @@ describe('alert lifecycle', () => {
     expect(store.published.map((c) => c.transition)).toEqual(['fired']);
   });
 });
+
+describe('counter_rate', () => {
+  const authFailures = rulesOf([
+    {
+      alert: 'AuthFailures',
+      kind: 'counter_rate',
+      window: '1m',
+      threshold: 0.5,
+      for: '0s',
+      by: ['service'],
+      signals: [
+        { metric: 'jamey_security_refusals_total', matchers: { outcome: 'unauthenticated' } },
+        { metric: 'http_server_request_duration_seconds_count', matchers: { status_code: '401' } },
+      ],
+      summary: '{{ $labels.service }} refuses {{ $value }}/s',
+    },
+  ]);
+  const started = (seconds: number): Sample => ({ name: 'process_start_time_seconds', labels: {}, value: seconds });
+  const refused = (outcome: string, value: number): Sample => ({ name: 'jamey_security_refusals_total', labels: { outcome, reason: 'malformed' }, value });
+  const http = (status: string, value: number): Sample => ({ name: 'http_server_request_duration_seconds_count', labels: { method: 'GET', route: '/v1/memories/:id', status_code: status }, value });
+
+  it('measures the rate per service over its window, across a restart and a counter reset, and resolves once the window is quiet', async () => {
+    const { clock, window, store, engine } = setup(authFailures);
+    const at = (seconds: number, samples: Sample[]): Promise<readonly AlertChange[]> => {
+      clock.advance(seconds * 1000 - clock.now());
+      window.record('memory', clock.now(), samples);
+      return engine.evaluateOnce();
+    };
+    const value = () => [...store.rows.values()][0]?.value;
+
+    // Denied calls are another outcome; the unauthenticated series appears later, growing from 0.
+    expect(await at(0, [started(1), refused('denied', 50)])).toEqual([]);
+    expect(await at(10, [started(1), refused('denied', 80), refused('unauthenticated', 20)])).toEqual([]); // 20/60 s
+    const fired = await at(20, [started(1), refused('denied', 80), refused('unauthenticated', 35)]);
+    expect(fired.map((c) => [c.transition, c.alert.labels, c.alert.summary])).toEqual([['fired', { service: 'memory' }, `memory refuses ${35 / 60}/s`]]);
+    expect(value()).toBeCloseTo(35 / 60);
+
+    // Memory restarts: the new process's counter is never subtracted from the old one's; its first
+    // scrape is its baseline, so until its second the old process's 35 is all there is.
+    expect(await at(30, [started(2), refused('unauthenticated', 10)])).toEqual([]);
+    await at(40, [started(2), refused('unauthenticated', 16)]);
+    expect(value()).toBeCloseTo((35 + 6) / 60);
+    // A drop within one process is a reset: it restarted from 0 and grew by 4.
+    await at(50, [started(2), refused('unauthenticated', 4)]);
+    expect(value()).toBeCloseTo((35 + 6 + 4) / 60);
+    expect(store.published.map((c) => c.transition)).toEqual(['fired']);
+
+    // At 70 s the window [10 s, 70 s] holds 15 (old process, 10 s → 20 s) + 6 + 4 of the new one:
+    // 25/60 is below 0.5/s.
+    await at(60, [started(2), refused('unauthenticated', 4)]);
+    expect(value()).toBeCloseTo(45 / 60);
+    const resolved = await at(70, [started(2), refused('unauthenticated', 4)]);
+    expect(resolved.map((c) => c.transition)).toEqual(['resolved']);
+    expect(store.published.map((c) => c.transition)).toEqual(['fired', 'resolved']);
+  });
+
+  it("falls back to the gateway's HTTP 401s, and prefers a service's own refusals counter where it has one", async () => {
+    const { clock, window, store, engine } = setup(authFailures);
+    const gateway = (samples: Sample[]): Promise<readonly AlertChange[]> => {
+      window.record('gateway', clock.now(), [started(3), ...samples]);
+      return engine.evaluateOnce();
+    };
+    expect(await gateway([http('200', 1000), http('401', 0)])).toEqual([]);
+    clock.advance(10_000);
+    // Exactly 0.5/s is not above the threshold; other status codes do not count.
+    expect(await gateway([http('200', 9000), http('401', 30)])).toEqual([]);
+    clock.advance(10_000);
+    const fired = await gateway([http('200', 9000), http('401', 61)]);
+    expect(fired.map((c) => [c.transition, c.alert.labels])).toEqual([['fired', { service: 'gateway' }]]);
+    expect(fired[0]!.alert.value).toBeCloseTo(61 / 60);
+
+    // Once the gateway counts its refusals itself, that counter is read and the 401s are not added.
+    clock.advance(10_000);
+    const changes = await gateway([http('200', 9000), http('401', 200), refused('unauthenticated', 6)]);
+    expect(changes.map((c) => c.transition)).toEqual(['resolved']);
+    expect(store.rows.size).toBe(1);
+  });
+});

@@ -50,4 +50,29 @@ describe("the chart's PrometheusRule and telemetry's own evaluation", () => {
     expect(firing.map((p) => p.labels['service'])).toEqual(['memory']);
     expect(firing[0]!.value).toBeCloseTo(0.1);
   });
+
+  it("and the security rules read services' refusals and the gateway's 401, 403 and 429 responses, per service", () => {
+    const rules = loadAlertRules();
+    const clock = createManualClock();
+    const engine = createAlertEngine({ rules, services: SERVICE_NAMES, window: createSampleWindow({ retentionMs: 1, staleAfterMs: 1 }), store: noStore, clock, ids: createIdGenerator(clock, createSeededRandom(1)) });
+    const window = createSampleWindow({ retentionMs: 3_600_000, staleAfterMs: 300_000 });
+    const start = { name: 'process_start_time_seconds', labels: {}, value: 1 };
+    const refused = (outcome: string, value: number) => ({ name: 'jamey_security_refusals_total', labels: { outcome, reason: 'malformed' }, value });
+    const http = (status: number, value: number) => ({ name: 'http_server_request_duration_seconds_count', labels: { method: 'GET', route: '/v1/memories/:id', status_code: String(status) }, value });
+    const t0 = clock.now();
+    const fiveMinutes = t0 + 300_000;
+    window.record('memory', t0, [start, refused('unauthenticated', 0), refused('denied', 0)]);
+    window.record('soul', t0, [start, refused('unauthenticated', 0)]);
+    window.record('gateway', t0, [start, http(200, 0), http(401, 0), http(403, 0), http(429, 0)]);
+    // Memory: 60 forged service tokens in 5 minutes (0.2/s); soul: 10 (0.033/s, an expiring token).
+    window.record('memory', fiveMinutes, [start, refused('unauthenticated', 60), refused('denied', 3)]);
+    window.record('soul', fiveMinutes, [start, refused('unauthenticated', 10)]);
+    // Gateway: 20 bad bearer tokens, 30 missing scopes, 600 over the rate limit, amid 10 000 answers.
+    window.record('gateway', fiveMinutes, [start, http(200, 10_000), http(401, 20), http(403, 30), http(429, 600)]);
+    const firing = (alert: string) =>
+      Object.fromEntries(evaluate(engine.conditions.get(alert)!, window, fiveMinutes).map((p) => [p.labels['service'], Number(p.value.toFixed(3))]));
+    expect(firing('JameyAuthFailureBurst')).toEqual({ memory: 0.2 });
+    expect(firing('JameyScopeDeniedSpike')).toEqual({ gateway: 0.1 });
+    expect(firing('JameyRateLimitStorm')).toEqual({ gateway: 2 });
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadAlertRules, parseAlertRules } from '../../adapters/rules-file.js';
 import { toPromQL } from '../metrics/expr.js';
-import { AlertRulesError, compileRule, renderTemplate, RULE_KINDS, validateAlertRules } from './rules.js';
+import { AlertRulesError, compileRule, renderTemplate, ruleLabels, RULE_KINDS, validateAlertRules } from './rules.js';
 
 const SERVICES = ['gateway', 'memory', 'consciousness', 'soul', 'audit', 'telemetry'];
 
@@ -59,6 +59,74 @@ describe('the rules file', () => {
     expect(() => parseAlertRules('rules: [', 'broken.yaml')).toThrow(/broken.yaml[\s\S]*not valid YAML/);
     expect(() => parseAlertRules('', 'empty.yaml')).toThrow(AlertRulesError);
     expect(() => loadAlertRules('/nonexistent/rules.yaml')).toThrow(/cannot read the file/);
+  });
+});
+
+describe('counter_rate rules', () => {
+  const counter = {
+    ...base,
+    alert: 'JameyAuthFailures',
+    kind: 'counter_rate',
+    window: '5m',
+    threshold: 0.1,
+    by: ['service'],
+    signals: [{ metric: 'jamey_security_refusals_total', matchers: { outcome: 'unauthenticated' } }],
+  };
+
+  it('validates signals, by and their templates', () => {
+    expect(problemsOf({ rules: [counter] })).toEqual([]);
+    expect(
+      problemsOf({
+        rules: [
+          { ...counter, signals: undefined, by: undefined, window: undefined },
+          { ...counter, alert: 'JameyTwo', signals: [{ metric: 'jamey_circuit_breaker_state' }, { metric: 'x_total', matchers: { Code: 'a', status_code: { regex: '4((' } }, extra: 1 }] },
+          { ...counter, alert: 'JameyThree', by: ['service', 'le', 'service'], summary: '{{ $labels.route }}' },
+          { ...base, alert: 'JameyFour', by: ['service'], signals: [{ metric: 'a_total' }] },
+        ],
+      }).sort(),
+    ).toEqual(
+      [
+        'rules.0.by (JameyAuthFailures): is required for kind counter_rate',
+        'rules.0.signals (JameyAuthFailures): is required for kind counter_rate',
+        'rules.0.window (JameyAuthFailures): is required for kind counter_rate',
+        'rules.1.signals.0.metric (JameyTwo): must be a counter: a metric name ending in _total or _count',
+        'rules.1.signals.1 (JameyTwo): Unrecognized key: "extra"',
+        'rules.1.signals.1.matchers.Code (JameyTwo): must be a label name (lower case, digits, _)',
+        'rules.1.signals.1.matchers.status_code.regex (JameyTwo): must be a valid regular expression',
+        'rules.2.by (JameyThree): must not name a label twice',
+        'rules.2.by.1 (JameyThree): le is a bucket label, not a grouping',
+        'rules.2.summary (JameyThree): {{ $labels.route }}: this rule groups by service, le, service',
+        'rules.3.by (JameyFour): does not apply to kind breaker_open',
+        'rules.3.signals (JameyFour): does not apply to kind breaker_open',
+      ].sort(),
+    );
+  });
+
+  it('renders a rate summed by its labels; several signals as `or`, the first preferred', () => {
+    const [one, two] = validateAlertRules(
+      {
+        rules: [
+          counter,
+          {
+            ...counter,
+            alert: 'JameyTwo',
+            by: ['service', 'route'],
+            services: ['gateway'],
+            signals: [
+              { metric: 'jamey_security_refusals_total', matchers: { outcome: 'denied' } },
+              { metric: 'http_server_request_duration_seconds_count', matchers: { status_code: { regex: '403|404' }, method: 'GET' } },
+            ],
+          },
+        ],
+      },
+      'x',
+    );
+    expect(toPromQL(compileRule(one!, SERVICES))).toBe('(sum by (service) (rate(jamey_security_refusals_total{outcome="unauthenticated"}[5m]))) > 0.1');
+    expect(toPromQL(compileRule(two!, SERVICES))).toBe(
+      '((sum by (service, route) (rate(jamey_security_refusals_total{service=~"gateway",outcome="denied"}[5m]))) or (sum by (service, route) (rate(http_server_request_duration_seconds_count{service=~"gateway",status_code=~"403|404",method="GET"}[5m])))) > 0.1',
+    );
+    expect(ruleLabels(two!)).toEqual(['service', 'route']);
+    expect(ruleLabels(validateAlertRules({ rules: [base] }, 'x')[0]!)).toEqual(['service', 'dependency']);
   });
 });
 

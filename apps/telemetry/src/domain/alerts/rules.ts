@@ -17,11 +17,14 @@ export const SEVERITIES = ['info', 'warning', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
 /** What a rule measures. */
-export const RULE_KINDS = ['error_rate', 'latency', 'breaker_open', 'consumer_lag', 'dead_letter_growth', 'service_not_ready'] as const;
+export const RULE_KINDS = ['error_rate', 'latency', 'breaker_open', 'consumer_lag', 'dead_letter_growth', 'service_not_ready', 'counter_rate'] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
 
-/** The labels each kind's alerts carry (its `by` clause). */
-export const RULE_LABELS: Readonly<Record<RuleKind, readonly string[]>> = Object.freeze({
+/**
+ * The labels each fixed kind's alerts carry (its `by` clause). A `counter_rate` rule names its
+ * own in `by`: see {@link ruleLabels}.
+ */
+export const RULE_LABELS: Readonly<Record<Exclude<RuleKind, 'counter_rate'>, readonly string[]>> = Object.freeze({
   error_rate: ['service'],
   latency: ['service'],
   breaker_open: ['service', 'dependency'],
@@ -29,6 +32,15 @@ export const RULE_LABELS: Readonly<Record<RuleKind, readonly string[]>> = Object
   dead_letter_growth: ['service', 'group', 'topic'],
   service_not_ready: ['service'],
 });
+
+/**
+ * One counter a `counter_rate` rule reads: `metric{matchers}`. Matchers are equality, or a fully
+ * anchored regular expression (PromQL's `=~`).
+ */
+export interface CounterSignal {
+  readonly metric: string;
+  readonly matchers: readonly LabelMatcher[];
+}
 
 /** A validated rule, durations in milliseconds. */
 export interface AlertRule {
@@ -38,11 +50,12 @@ export interface AlertRule {
   readonly severity: Severity;
   /** How long the condition must hold before the alert fires. */
   readonly forMs: number;
-  /** The window rates and increases are taken over (error_rate, latency, dead_letter_growth). */
+  /** The window rates and increases are taken over (error_rate, latency, dead_letter_growth, counter_rate). */
   readonly windowMs: number | undefined;
   /**
    * error_rate: share of failed requests (0..1); latency: seconds; consumer_lag: messages;
-   * dead_letter_growth: dead letters in the window (the alert fires above it).
+   * dead_letter_growth: dead letters in the window; counter_rate: increments per second (the
+   * alert fires above it).
    */
   readonly threshold: number | undefined;
   /** latency: the quantile, 0..1 (default 0.99). */
@@ -51,6 +64,14 @@ export interface AlertRule {
   readonly minRequestRate: number | undefined;
   /** Only these services; all when undefined. */
   readonly services: readonly string[] | undefined;
+  /**
+   * counter_rate: the counters whose rate is measured, in order of preference: per `by` group,
+   * the first signal that has series there counts (PromQL's `or`), so a dedicated counter wins
+   * over a fallback such as HTTP status codes and nothing is counted twice.
+   */
+  readonly signals: readonly CounterSignal[] | undefined;
+  /** counter_rate: the labels the rate is summed by, which its alerts carry. */
+  readonly by: readonly string[] | undefined;
   /** One line; may use `{{ $labels.<label> }}` and `{{ $value }}` (see {@link renderTemplate}). */
   readonly summary: string;
   readonly description: string;
@@ -73,6 +94,31 @@ const duration = z.string().refine((text) => parseDuration(text) !== undefined, 
 const TEMPLATE = /\{\{(.*?)\}\}/g;
 const PLACEHOLDER = /^\s*\$(value(\s*\|\s*(humanize|humanizePercentage|humanizeDuration))?|labels\.([a-z_][a-z0-9_]*))\s*$/;
 
+const LABEL_NAME = /^[a-z_][a-z0-9_]*$/;
+// Reserved by the evaluation itself: `le` is a histogram's bucket label.
+const labelName = z.string().regex(LABEL_NAME, 'must be a label name (lower case, digits, _)').refine((label) => label !== 'le', 'le is a bucket label, not a grouping');
+const regexText = z.string().refine((text) => {
+  try {
+    new RegExp(`^(?:${text})$`);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be a valid regular expression');
+const signalSchema = z
+  .object({
+    // Only counters have a rate: `_total`, or a histogram's `_count`.
+    metric: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*_(total|count)$/, 'must be a counter: a metric name ending in _total or _count'),
+    matchers: z.record(z.string(), z.union([z.string(), z.object({ regex: regexText }).strict()])).optional(),
+  })
+  .strict()
+  .superRefine((signal, ctx) => {
+    // Checked here rather than by the record's key schema, whose message would not say why.
+    for (const label of Object.keys(signal.matchers ?? {})) {
+      if (!LABEL_NAME.test(label)) ctx.addIssue({ code: 'custom', path: ['matchers', label], message: 'must be a label name (lower case, digits, _)' });
+    }
+  });
+
 const ruleSchema = z
   .object({
     alert: z.string().regex(/^[A-Z][A-Za-z0-9]{2,99}$/, 'must be PascalCase, 3..100 letters and digits'),
@@ -84,19 +130,28 @@ const ruleSchema = z
     quantile: z.number().gt(0).lt(1).optional(),
     minRequestRate: z.number().finite().min(0).optional(),
     services: z.array(z.string().regex(/^[a-z][a-z0-9-]*$/)).min(1).optional(),
+    signals: z.array(signalSchema).min(1).max(8).optional(),
+    by: z
+      .array(labelName)
+      .min(1)
+      .refine((labels) => new Set(labels).size === labels.length, 'must not name a label twice')
+      .optional(),
     summary: z.string().min(1).max(300),
     description: z.string().min(1).max(2000),
     runbook: z.string().min(1).optional(),
   })
   .strict()
   .superRefine((rule, ctx) => {
-    const needs = (field: 'window' | 'threshold', kinds: readonly RuleKind[]): void => {
+    const needs = (field: 'window' | 'threshold' | 'signals' | 'by', kinds: readonly RuleKind[]): void => {
       const present = rule[field] !== undefined;
       if (kinds.includes(rule.kind) && !present) ctx.addIssue({ code: 'custom', path: [field], message: `is required for kind ${rule.kind}` });
       if (!kinds.includes(rule.kind) && present) ctx.addIssue({ code: 'custom', path: [field], message: `does not apply to kind ${rule.kind}` });
     };
-    needs('window', ['error_rate', 'latency', 'dead_letter_growth']);
-    needs('threshold', ['error_rate', 'latency', 'consumer_lag', 'dead_letter_growth']);
+    needs('window', ['error_rate', 'latency', 'dead_letter_growth', 'counter_rate']);
+    needs('threshold', ['error_rate', 'latency', 'consumer_lag', 'dead_letter_growth', 'counter_rate']);
+    needs('signals', ['counter_rate']);
+    needs('by', ['counter_rate']);
+    const labels = rule.kind === 'counter_rate' ? (rule.by ?? []) : RULE_LABELS[rule.kind];
     if (rule.quantile !== undefined && rule.kind !== 'latency') ctx.addIssue({ code: 'custom', path: ['quantile'], message: 'applies only to kind latency' });
     if (rule.minRequestRate !== undefined && rule.kind !== 'error_rate' && rule.kind !== 'latency') {
       ctx.addIssue({ code: 'custom', path: ['minRequestRate'], message: 'applies only to kinds error_rate and latency' });
@@ -110,8 +165,9 @@ const ruleSchema = z
         const label = match?.[4];
         if (!match) {
           ctx.addIssue({ code: 'custom', path: [field], message: `{{${inner}}}: only {{ $value }} (optionally | humanize, humanizePercentage or humanizeDuration) and {{ $labels.<label> }} are allowed` });
-        } else if (label !== undefined && !RULE_LABELS[rule.kind].includes(label)) {
-          ctx.addIssue({ code: 'custom', path: [field], message: `{{${inner}}}: kind ${rule.kind} has the labels ${RULE_LABELS[rule.kind].join(', ')}` });
+        } else if (label !== undefined && !labels.includes(label)) {
+          const which = rule.kind === 'counter_rate' ? 'this rule groups by' : `kind ${rule.kind} has the labels`;
+          ctx.addIssue({ code: 'custom', path: [field], message: `{{${inner}}}: ${which} ${labels.join(', ')}` });
         }
       }
     }
@@ -158,6 +214,22 @@ export function validateAlertRules(document: unknown, source: string): readonly 
         quantile: rule.kind === 'latency' ? (rule.quantile ?? 0.99) : undefined,
         minRequestRate: rule.minRequestRate,
         services: rule.services === undefined ? undefined : Object.freeze([...rule.services]),
+        signals:
+          rule.signals === undefined
+            ? undefined
+            : Object.freeze(
+                rule.signals.map((signal) =>
+                  Object.freeze({
+                    metric: signal.metric,
+                    matchers: Object.freeze(
+                      Object.entries(signal.matchers ?? {}).map(([label, value]): LabelMatcher =>
+                        typeof value === 'string' ? { label, op: '=', value } : { label, op: '=~', value: value.regex },
+                      ),
+                    ),
+                  }),
+                ),
+              ),
+        by: rule.by === undefined ? undefined : Object.freeze([...rule.by]),
         summary: rule.summary,
         description: rule.description,
         runbook: rule.runbook,
@@ -166,13 +238,18 @@ export function validateAlertRules(document: unknown, source: string): readonly 
   );
 }
 
+/** The labels `rule`'s alerts carry: its kind's ({@link RULE_LABELS}), or a counter_rate's `by`. */
+export function ruleLabels(rule: AlertRule): readonly string[] {
+  return rule.kind === 'counter_rate' ? rule.by! : RULE_LABELS[rule.kind];
+}
+
 /**
  * The condition of `rule` as an expression: the series it returns are the alerts that hold now,
- * labelled by {@link RULE_LABELS}, with the measured value.
+ * labelled by {@link ruleLabels}, with the measured value.
  */
 export function compileRule(rule: AlertRule, knownServices: readonly string[]): Expr {
   const scope: LabelMatcher[] = rule.services ? [{ label: 'service', op: '=~', value: rule.services.join('|') }] : [];
-  const by = RULE_LABELS[rule.kind];
+  const by = ruleLabels(rule);
   const busyEnough = (condition: Expr, windowMs: number): Expr =>
     rule.minRequestRate === undefined || rule.minRequestRate === 0
       ? condition
@@ -211,6 +288,16 @@ export function compileRule(rule: AlertRule, knownServices: readonly string[]): 
       const checks = requiredReadinessChecks().map(failing);
       const notAnswering: Expr = { kind: 'compare', op: '==', expr: { kind: 'aggregate', op: 'min', by, expr: { kind: 'selector', metric: METRICS.up, matchers: [targets] } }, value: 0 };
       return [...checks, notAnswering].reduce((left, right) => ({ kind: 'or', left, right }));
+    }
+    case 'counter_rate': {
+      // Per group, the first signal with series there: `or` keeps a fallback from counting twice.
+      const rates = rule.signals!.map((signal): Expr => ({
+        kind: 'aggregate',
+        op: 'sum',
+        by,
+        expr: { kind: 'rate', metric: signal.metric, matchers: [...scope, ...signal.matchers], windowMs: rule.windowMs! },
+      }));
+      return { kind: 'compare', op: '>', expr: rates.reduce((left, right) => ({ kind: 'or', left, right })), value: rule.threshold! };
     }
   }
 }
