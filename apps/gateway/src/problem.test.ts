@@ -193,6 +193,15 @@ describe('a stopped downstream', () => {
 });
 
 describe('HTTP-level failures', () => {
+  it('a method no route has (QUERY, with or without a body) → 405 with Allow, or 404 on an unknown path; never a body error', async () => {
+    const query = await gateway.inject({ method: 'QUERY' as 'GET', url: '/v1/memories' });
+    expectProblem(query, 405, 'METHOD_NOT_ALLOWED', '/v1/memories');
+    expect(query.headers.allow).toBe('GET, HEAD, POST');
+    const withBody = await gateway.inject({ method: 'QUERY' as 'GET', url: '/openapi.json', headers: { 'content-type': 'text/plain' }, payload: 'x' });
+    expectProblem(withBody, 405, 'METHOD_NOT_ALLOWED', '/openapi.json');
+    expectProblem(await gateway.inject({ method: 'QUERY' as 'GET', url: '/v1/nothing-here' }), 404, 'NOT_FOUND', '/v1/nothing-here');
+  });
+
   it('malformed JSON → 400 invalid-argument on `body`', async () => {
     const response = await gateway.inject({
       method: 'POST',

@@ -237,8 +237,7 @@ export interface ProblemHandlerOptions {
  * Every error response is `application/problem+json` (RFC 9457); see docs/errors.md.
  */
 export function registerProblemHandlers(app: FastifyInstance, options: ProblemHandlerOptions): void {
-  app.setErrorHandler((error, request, reply) => handleError(error, request, reply));
-  app.setNotFoundHandler((request, reply) => {
+  const notFound = (request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const path = request.url.split('?')[0] ?? request.url;
     const allow = options.allowedMethods.allowed(path);
     if (allow.length > 0) {
@@ -249,5 +248,11 @@ export function registerProblemHandlers(app: FastifyInstance, options: ProblemHa
       });
     }
     return sendProblem(request, reply, { code: 'NOT_FOUND', detail: `no route ${request.method} ${path}` });
-  });
+  };
+  app.setErrorHandler((error, request, reply) =>
+    // A request no route matched can still fail on its body first (a QUERY without a
+    // Content-Type, say): the answer is still that the method or path does not exist.
+    request.is404 && isFastifyClientError(error) ? notFound(request, reply) : handleError(error, request, reply),
+  );
+  app.setNotFoundHandler(notFound);
 }
