@@ -1,4 +1,4 @@
-import { type Clock, cryptoRandom, isJameyError, type RandomSource } from '@jamey/core';
+import { type Clock, createPeriodicTask, cryptoRandom, isJameyError, type PeriodicTask, type RandomSource } from '@jamey/core';
 import { createRetry, exponentialBackoff } from '@jamey/resilience';
 import type { Database, Logger, Queryable } from '@jamey/data';
 import type { common } from '@jamey/proto';
@@ -57,10 +57,28 @@ export interface EventConsumerOptions {
   random?: RandomSource;
   /** Where a group with no committed position starts (default true: the oldest message). */
   fromBeginning?: boolean;
-  /** Replays from this time (ms since epoch) when starting; see {@link EventTransport.subscribe}. */
+  /**
+   * Replays from this time (ms since epoch) when starting; see {@link EventTransport.subscribe}.
+   * It may not reach further back than {@link dedupRetentionMs}: older events would no longer
+   * be recognised as processed.
+   */
   fromTimestamp?: number;
+  /**
+   * How long an event id stays in `processed_events`, in ms (default 14 days, twice Kafka's
+   * default topic retention). A redelivery within this time is recognised as a duplicate.
+   * Older ids are pruned every {@link pruneIntervalMs}.
+   */
+  dedupRetentionMs?: number;
+  /** How often old ids are pruned, in ms (default 1 hour). */
+  pruneIntervalMs?: number;
   onEvent?: EventsObserver;
 }
+
+/** Default {@link EventConsumerOptions.dedupRetentionMs}: 14 days. */
+export const DEFAULT_DEDUP_RETENTION_MS = 14 * 24 * 60 * 60 * 1000;
+
+/** Rows one prune statement deletes at most, so a backlog never holds a long lock. */
+const PRUNE_BATCH = 10_000;
 
 /** A running consumer. */
 export interface EventConsumer {
@@ -249,10 +267,40 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     await deadLetter(message, 'handler_failed', lastError, started, event.envelope.id);
   };
 
+  const dedupRetentionMs = options.dedupRetentionMs ?? DEFAULT_DEDUP_RETENTION_MS;
+  if (options.fromTimestamp !== undefined && options.fromTimestamp < clock.now() - dedupRetentionMs) {
+    throw new RangeError(
+      `consumer ${groupId}: cannot replay from ${new Date(options.fromTimestamp).toISOString()}, further back than the ${dedupRetentionMs} ms dedup retention; events that old would be applied twice`,
+    );
+  }
+  /** Deletes this group's ids older than the retention, in batches, until none is left. */
+  const prune = async (signal: AbortSignal): Promise<void> => {
+    const before = new Date(clock.now() - dedupRetentionMs).toISOString();
+    let total = 0;
+    for (;;) {
+      const { rowCount } = await db.query(
+        `DELETE FROM processed_events WHERE group_id = $1 AND event_id IN (
+           SELECT event_id FROM processed_events WHERE group_id = $1 AND processed_at < $2::timestamptz LIMIT ${PRUNE_BATCH})`,
+        [groupId, before],
+        signal,
+      );
+      total += rowCount;
+      if (rowCount < PRUNE_BATCH) break;
+    }
+    if (total > 0) logger.info({ groupId, rows: total }, 'pruned processed event ids past the dedup retention');
+  };
+  let pruner: PeriodicTask | undefined;
+
   const consumer: EventConsumer = {
     async start(signal) {
       if (subscription !== undefined) return;
       controller = new AbortController();
+      pruner = createPeriodicTask({
+        intervalMs: options.pruneIntervalMs ?? 3_600_000,
+        run: prune,
+        onError: (err) => logger.warn({ err, groupId }, 'could not prune processed event ids; trying again later'),
+      });
+      pruner.start();
       await transport.ensureTopics([...topics, deadLetterTopic], signal);
       subscription = await transport.subscribe({
         groupId,
@@ -268,7 +316,8 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
       controller.abort(new Error(`consumer ${groupId} stopped`));
       const current = subscription;
       subscription = undefined;
-      await current?.stop();
+      await Promise.all([current?.stop(), pruner?.stop()]);
+      pruner = undefined;
     },
   };
   return consumer;

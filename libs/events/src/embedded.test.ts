@@ -247,4 +247,39 @@ describe('relay and consumer over the in-process bus', () => {
     expect(await seenIds()).toEqual(['in-flight']);
     await restarted.stop();
   });
+
+  it('prunes its processed event ids past the dedup retention, and only its own', async () => {
+    const day = 24 * 60 * 60 * 1000;
+    const at = (ageMs: number) => new Date(clock.now() - ageMs).toISOString();
+    await db.query(
+      `INSERT INTO processed_events (group_id, event_id, processed_at) VALUES
+         ('audit', 'old-1', $1), ('audit', 'old-2', $1), ('audit', 'recent', $2), ('telemetry', 'old-other-group', $1)`,
+      [at(15 * day), at(13 * day)],
+    );
+    const bus = createInProcessTransport();
+    const consumer = createEventConsumer({ db, transport: bus, groupId: 'audit', topics: ['jamey.memory.events.v1'], logger: silentLogger, clock, handle: recordSeen });
+    // The first prune runs as the consumer starts.
+    await consumer.start();
+    const remaining = async () =>
+      (await db.query<{ id: string }>("SELECT group_id || '/' || event_id AS id FROM processed_events ORDER BY 1")).rows.map((r) => r.id);
+    await waitFor(async () => !(await remaining()).includes('audit/old-1'), { message: 'old ids of the group were never pruned' });
+    expect(await remaining()).toEqual(['audit/recent', 'telemetry/old-other-group']);
+    await consumer.stop();
+  });
+
+  it('refuses to replay from further back than the dedup retention', () => {
+    const start = () =>
+      createEventConsumer({
+        db,
+        transport: createInProcessTransport(),
+        groupId: 'audit',
+        topics: ['jamey.memory.events.v1'],
+        logger: silentLogger,
+        clock,
+        handle: recordSeen,
+        dedupRetentionMs: 60_000,
+        fromTimestamp: clock.now() - 120_000,
+      });
+    expect(start).toThrow(/further back than the 60000 ms dedup retention/);
+  });
 });
