@@ -18,6 +18,7 @@ import { edgeReadiness, GRPC_SERVICES } from '@jamey/topology';
 import { closeGatewayClients, createGatewayClients, createGatewayPolicies, DOWNSTREAMS, type Downstream } from './clients.js';
 import type { GatewayConfig } from './config.js';
 import { buildGateway } from './server.js';
+import { cacheVerifiedTokens } from './token-cache.js';
 import { GATEWAY_VERSION } from './version.js';
 
 /** How long start-up waits for Redis before serving without it (it connects in the background). */
@@ -88,12 +89,13 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const logger = options.logger ?? createLogger({ service: 'gateway', level: config.logLevel });
   // First, so a bad key source (or a development key outside embedded mode) fails the start
   // before anything else is opened.
-  const auth = await createUserAuth(config.auth, {
+  const verifier = await createUserAuth(config.auth, {
     mode: options.mode,
     clock,
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
     onKeyError: (error) => logger.warn({ err: error }, 'a changed user token key file could not be used; the previous keys stay in force'),
   });
+  const auth = cacheVerifiedTokens(verifier, { clock });
   const metrics = createMetricsRegistry('gateway');
   const policies = createGatewayPolicies({ clock, random: options.random ?? cryptoRandom, retries: config.rpcRetries });
   const degradation = createDegradationManager({ clock });

@@ -100,8 +100,11 @@ export async function runAlertScenario(system: JameySystem, kafkaBrokers: string
   })();
   const notReady = { service: 'memory' };
   const breaker = { service: 'gateway', dependency: 'memory' };
+  // Set while memory is down, so a failure on the way still brings it back for the next test.
+  let killed = false;
   try {
     await system.killService('memory');
+    killed = true;
     let sawOpen = false;
     await waitFor(
       async () => {
@@ -113,6 +116,7 @@ export async function runAlertScenario(system: JameySystem, kafkaBrokers: string
     );
 
     await system.restartService('memory');
+    killed = false;
     await waitFor(
       async () => {
         const events = await auditedAlerts(system, since);
@@ -126,6 +130,7 @@ export async function runAlertScenario(system: JameySystem, kafkaBrokers: string
   } finally {
     running = false;
     await load;
+    if (killed) await system.restartService('memory');
   }
 
   // Poison a topic audit consumes.

@@ -47,12 +47,15 @@ export async function runMemoryChaos(system: JameySystem): Promise<void> {
     }
   };
   const load = Promise.all([worker(1), worker(2)]);
+  // Set while memory is down, so a failure on the way still brings it back for the next test.
+  let killed = false;
 
   try {
     await waitFor(async () => (statuses.get('search')?.length ?? 0) >= 5, { timeoutMs: 30_000, message: 'load to start' });
     expect((await memoryBreaker(system)).circuit).toBe('closed');
 
     await system.killService('memory');
+    killed = true;
     // The breaker opens once its minimum throughput of failures is reached under load.
     await waitFor(async () => (await memoryBreaker(system)).circuit === 'open', {
       timeoutMs: 30_000,
@@ -82,6 +85,7 @@ export async function runMemoryChaos(system: JameySystem): Promise<void> {
     const beforeRestart = await memoryBreaker(system);
     const restartedAt = Date.now();
     await system.restartService('memory');
+    killed = false;
     // Closed again within the remaining break duration plus one probe round.
     await waitFor(async () => (await memoryBreaker(system)).circuit === 'closed', {
       timeoutMs: beforeRestart.retryAfterMs + 15_000,
@@ -97,6 +101,7 @@ export async function runMemoryChaos(system: JameySystem): Promise<void> {
   } finally {
     running = false;
     await load;
+    if (killed) await system.restartService('memory');
   }
 
   // Degraded or unavailable, never an internal error.

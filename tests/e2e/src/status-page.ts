@@ -29,10 +29,16 @@ async function rowStatus(page: Page, service: string, status: string, timeoutMs:
   await page.locator(`#services tr[data-service="${service}"][data-status="${status}"]`).waitFor({ timeout: timeoutMs });
 }
 
-/** Waits until every service's row says SERVING. (Browser-side code is a string: no DOM types here.) */
+/**
+ * Waits until every service's row says SERVING. With locators, not `waitForFunction`: a string
+ * predicate that has to poll is evaluated with `eval`, which the page's CSP (no 'unsafe-eval')
+ * refuses.
+ */
 async function allServing(page: Page, timeoutMs: number): Promise<void> {
-  const selectors = SERVICES.map((name) => `#services tr[data-service="${name}"][data-status="SERVING"]`);
-  await page.waitForFunction(`${JSON.stringify(selectors)}.every((s) => document.querySelector(s) !== null)`, undefined, { timeout: timeoutMs });
+  const deadline = Date.now() + timeoutMs;
+  for (const name of SERVICES) {
+    await page.locator(`#services tr[data-service="${name}"][data-status="SERVING"]`).waitFor({ timeout: Math.max(1, deadline - Date.now()) });
+  }
 }
 
 /**
