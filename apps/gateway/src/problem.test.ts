@@ -2,6 +2,7 @@
  * Every error response is RFC 9457 problem+json from the one handler: bad input, downstream
  * errors, unknown errors, and HTTP-level failures.
  */
+import { connect, type AddressInfo } from 'node:net';
 import { dependencyUnavailable, invalidArgument, JameyError } from '@jamey/core';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -260,5 +261,33 @@ describe('HTTP-level failures', () => {
   it('a malformed percent-encoding in the path → 400', async () => {
     const response = await gateway.inject({ method: 'GET', url: '/v1/entities/%E0%A4%A' });
     expectProblem(response, 400, 'INVALID_ARGUMENT', '/v1/entities/%E0%A4%A');
+  });
+
+  it('a request Node refuses before routing (headers over 16 KiB, a broken request line) → problem+json, not Fastify\'s own body', async () => {
+    const listening = createTestGateway({ addresses: fakes.addresses, bodyLimitBytes: BODY_LIMIT });
+    try {
+      await listening.app.listen({ host: '127.0.0.1', port: 0 });
+      const { port } = listening.app.server.address() as AddressInfo;
+      const raw = (request: string) =>
+        new Promise<string>((resolve, reject) => {
+          const socket = connect(port, '127.0.0.1', () => socket.end(request));
+          let answer = '';
+          socket.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
+          socket.on('end', () => resolve(answer));
+          socket.on('error', reject);
+        });
+      for (const [request, status, code] of [
+        [`GET /v1/memories?query=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 431, 'HEADERS_TOO_LARGE'],
+        ['NOT HTTP AT ALL\r\n\r\n', 400, 'INVALID_ARGUMENT'],
+      ] as const) {
+        const answer = await raw(request);
+        const [head = '', body = ''] = answer.split('\r\n\r\n');
+        expect(head.split('\r\n')[0]).toBe(`HTTP/1.1 ${status} ${status === 431 ? 'Request header fields too large' : 'Invalid argument'}`);
+        expect(head).toMatch(/content-type: application\/problem\+json/i);
+        expect(JSON.parse(body)).toMatchObject({ status, code, type: `https://jamey.io/problems/${code.toLowerCase().replaceAll('_', '-')}`, instance: '' });
+      }
+    } finally {
+      await listening.close();
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { ERROR_CODES, isJameyError, type ErrorCode, type JameyError } from '@jamey/core';
 import { bearerChallenge, isAuthError } from '@jamey/security';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import type { AllowedMethods } from './allowed-methods.js';
 import { fieldOfDownstream, fieldOfViolation, locationOf, messageOfViolation, type DeclaredFields, type SchemaViolation } from './fields.js';
@@ -24,6 +25,7 @@ export const HTTP_ONLY_PROBLEMS = {
   PAYLOAD_TOO_LARGE: { http: 413, title: 'Payload too large' },
   UNSUPPORTED_MEDIA_TYPE: { http: 415, title: 'Unsupported media type' },
   TOO_MANY_REQUESTS: { http: 429, title: 'Too many requests' },
+  HEADERS_TOO_LARGE: { http: 431, title: 'Request header fields too large' },
 } as const satisfies Record<string, { http: number; title: string }>;
 
 /** Every `code` a problem can carry. */
@@ -224,6 +226,26 @@ function handleError(error: unknown, request: FastifyRequest, reply: FastifyRepl
  */
 export function handleFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   handleError(error, request, reply);
+}
+
+/**
+ * Fastify's `clientErrorHandler`: a request Node's HTTP parser refuses before Fastify sees it
+ * (headers, URL included, over Node's 16 KiB limit; a malformed request line) still gets a
+ * problem+json answer, 431 or 400, and the connection is closed. The path is unknown, so
+ * `instance` is empty.
+ */
+export function writeClientErrorProblem(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const code: ProblemCode = error.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : 'INVALID_ARGUMENT';
+  const { http, title } = PROBLEM_CODES[code];
+  const detail = code === 'HEADERS_TOO_LARGE' ? 'The request line and headers are larger than 16 KiB.' : 'The request is not valid HTTP.';
+  const body = JSON.stringify({ type: problemType(code), title, status: http, detail, instance: '', code } satisfies Problem);
+  socket.end(
+    `HTTP/1.1 ${http} ${title}\r\nContent-Type: ${PROBLEM_MEDIA_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** Options for {@link registerProblemHandlers}. */

@@ -13,7 +13,7 @@ import type { GatewayClients } from './clients.js';
 import { registerTraceResponse } from './trace-response.js';
 import { registerDownstreamContext } from './downstream.js';
 import { registerHttpMetrics } from './metrics.js';
-import { handleFrameworkError, registerProblemHandlers } from './problem.js';
+import { handleFrameworkError, writeClientErrorProblem, registerProblemHandlers } from './problem.js';
 import { registerRateLimit, type RateLimitSettings } from './rate-limit/register.js';
 import { auditRoutes } from './routes/audit.js';
 import { consciousnessRoutes } from './routes/consciousness.js';
@@ -91,6 +91,7 @@ export function buildGateway(deps: GatewayDeps) {
     bodyLimit: deps.bodyLimitBytes,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: handleFrameworkError,
+    clientErrorHandler: writeClientErrorProblem,
     // Fastify's closing fast path writes its own non-problem body. Requests that still arrive
     // while closing are served instead: the clients stay open until the server has drained.
     return503OnClosing: false,

@@ -67,7 +67,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async 
   const checkpoint = log('checkpoint', 'getAuditCheckpoint', 'A signed tree head (C2SP checkpoint)');
   app.get(
     checkpoint.path,
-    { ...READ_CONFIG, schema: { ...checkpoint.meta, querystring: CheckpointQuery, response: { 200: described(CheckpointResult, 'The signed note.'), ...problemResponses() } } },
+    { ...READ_CONFIG, schema: { ...checkpoint.meta, querystring: CheckpointQuery, response: { 200: described(CheckpointResult, 'The signed note.'), ...problemResponses(404) } } },
     async (request) => checkpointJson(await audit.getCheckpoint({ treeSize: request.query.treeSize ?? 0 }, request.downstream)),
   );
   const inclusion = log('inclusion-proof', 'getAuditInclusionProof', 'An RFC 9162 inclusion proof of one record');

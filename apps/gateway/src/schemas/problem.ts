@@ -45,13 +45,15 @@ const DESCRIPTIONS: Readonly<Record<number, string>> = {
   404: 'The resource does not exist.',
   413: 'The request body is larger than the configured limit.',
   415: 'The request body is not `application/json`.',
+  429: 'This client sent too many requests: wait `Retry-After` seconds (see the `RateLimit-*` headers).',
+  431: 'The request line and headers are larger than the server accepts (16 KiB).',
   500: 'An unexpected error. Details are logged, never returned.',
   503: 'A downstream service is unavailable; see `dependency` and the `Retry-After` header.',
   504: 'A downstream service did not answer within the request deadline.',
 };
 
-/** Error responses every route can produce. */
-const ALWAYS = [400, 500, 503, 504] as const;
+/** Error responses every route can produce (every `/v1` route is rate limited). */
+const ALWAYS = [400, 429, 431, 500, 503, 504] as const;
 
 /**
  * OpenAPI/Fastify response entries for problem+json errors: the statuses every route can
