@@ -67,6 +67,8 @@ describe('request validation → 400 invalid-argument naming the field', () => {
     { name: 'pageSize that is not a number', method: 'GET', url: '/v1/memories?query=x&pageSize=ten', field: 'query.pageSize' },
     { name: 'audit pageSize above 500', method: 'GET', url: '/v1/audit/records?pageSize=501', field: 'query.pageSize' },
     { name: 'audit time that is not ISO-8601', method: 'GET', url: '/v1/audit/records?startTime=yesterday', field: 'query.startTime' },
+    { name: 'audit time before year 1 once its offset applies', method: 'GET', url: '/v1/audit/records?endTime=0001-01-01T00%3A00%3A00%2B00%3A03', field: 'query.endTime' },
+    { name: 'audit outcome that is not one of the six', method: 'GET', url: '/v1/audit/records?outcome=maybe', field: 'query.outcome' },
     { name: 'query on a route without one', method: 'GET', url: '/v1/system/health?verbose=1', field: 'query.verbose' },
   ];
 

@@ -26,6 +26,16 @@ describe('audit mapping', () => {
       startTime: undefined,
       endTime: undefined,
       page: { pageSize: 0, pageToken: '' },
+      actor: undefined,
+      action: undefined,
+      resource: undefined,
+      outcome: undefined,
+    });
+    expect(queryRecordsRequest({ actor: 'alice', action: 'GET /v1/memories', resource: '/v1/memories', outcome: 'denied' })).toMatchObject({
+      actor: 'alice',
+      action: 'GET /v1/memories',
+      resource: '/v1/memories',
+      outcome: 'denied',
     });
     const request = queryRecordsRequest({
       type: 'memory.encoded',
@@ -62,6 +72,26 @@ describe('audit mapping', () => {
       expect(auditRecordToJson({ ...record, dataJson }).data, dataJson).toBeUndefined();
     }
     expect(auditRecordToJson({ ...record, traceparent: '' }).traceparent).toBeUndefined();
+  });
+
+  it('refuses a time outside the protobuf Timestamp range, which an offset can produce', () => {
+    for (const [startTime, ok] of [
+      ['0001-01-01T00:00:00Z', true],
+      ['0001-01-01T00:00:00+00:03', false],
+      ['9999-12-31T23:59:59Z', true],
+      ['9999-12-31T23:59:59-01:00', false],
+    ] as const) {
+      const call = () => queryRecordsRequest({ startTime });
+      if (ok) expect(call, startTime).not.toThrow();
+      else expect(call, startTime).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', details: expect.objectContaining({ field: 'query.startTime' }) }));
+    }
+  });
+
+  it('maps the access columns of an access record, and refuses an outcome the API does not know', () => {
+    const access = { ...record, actor: 'alice', action: 'GET /v1/memories', resource: '/v1/memories', outcome: 'throttled' };
+    expect(auditRecordToJson(access)).toMatchObject({ actor: 'alice', action: 'GET /v1/memories', resource: '/v1/memories', outcome: 'throttled' });
+    expect(auditRecordToJson(record).outcome).toBeUndefined();
+    expect(() => auditRecordToJson({ ...record, outcome: 'maybe' })).toThrow(/unknown access outcome/);
   });
 
   it('maps a page of records', () => {

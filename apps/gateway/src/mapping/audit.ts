@@ -1,6 +1,6 @@
 import { invalidArgument } from '@jamey/core';
 import type { audit as pb } from '@jamey/proto';
-import type { AuditRecordJson, QueryAuditQueryJson, QueryAuditResultJson } from '../schemas/audit.js';
+import { ACCESS_OUTCOMES, type AccessOutcomeName, type AuditRecordJson, type QueryAuditQueryJson, type QueryAuditResultJson } from '../schemas/audit.js';
 import { isoTime, nextPageToken, nonEmpty, pageRequest, timeFromJson } from './common.js';
 
 /** The query of `GET /v1/audit/records` as a QueryRecords request. */
@@ -9,9 +9,13 @@ export function queryRecordsRequest(query: QueryAuditQueryJson): pb.QueryRecords
     type: query.type ?? '',
     source: query.source ?? '',
     subject: query.subject ?? '',
-    startTime: timeFromJson(query.startTime),
-    endTime: timeFromJson(query.endTime),
+    startTime: timeFromJson(query.startTime, 'query.startTime'),
+    endTime: timeFromJson(query.endTime, 'query.endTime'),
     page: pageRequest(query.pageSize, query.pageToken),
+    actor: query.actor,
+    action: query.action,
+    resource: query.resource,
+    outcome: query.outcome,
   };
 }
 
@@ -30,6 +34,13 @@ function payload(dataJson: string): Record<string, unknown> | undefined {
   }
 }
 
+/** An access record's outcome as JSON; undefined for other records. @throws when audit sends one the API does not know */
+function accessOutcome(outcome: string | undefined): AccessOutcomeName | undefined {
+  if (outcome === undefined || outcome === '') return undefined;
+  if (!(ACCESS_OUTCOMES as readonly string[]).includes(outcome)) throw new Error(`audit sent an unknown access outcome ${outcome}`);
+  return outcome as AccessOutcomeName;
+}
+
 /** A proto audit record as JSON. */
 export function auditRecordToJson(record: pb.AuditRecord): AuditRecordJson {
   return {
@@ -44,6 +55,10 @@ export function auditRecordToJson(record: pb.AuditRecord): AuditRecordJson {
     dataSchema: record.dataSchema,
     data: payload(record.dataJson),
     topic: record.topic,
+    actor: record.actor,
+    action: record.action,
+    resource: record.resource,
+    outcome: accessOutcome(record.outcome),
   };
 }
 

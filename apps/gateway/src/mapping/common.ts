@@ -1,3 +1,5 @@
+import { invalidArgument } from '@jamey/core';
+
 /**
  * Shared helpers for proto ↔ JSON mapping. A downstream answer that breaks its own contract
  * (a required message or time missing, an unknown enum value) is a bug, not bad input: it
@@ -20,9 +22,23 @@ export function optionalIsoTime(value: Date | undefined): string | undefined {
   return value?.toISOString();
 }
 
-/** An ISO-8601 string from a validated request as a proto timestamp; undefined when absent. */
-export function timeFromJson(value: string | undefined): Date | undefined {
-  return value === undefined ? undefined : new Date(value);
+/** The range of a `google.protobuf.Timestamp`: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z. */
+const TIMESTAMP_MIN_MS = Date.parse('0001-01-01T00:00:00Z');
+const TIMESTAMP_MAX_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
+/**
+ * An ISO-8601 string from a validated request as a proto timestamp; undefined when absent. The
+ * JSON schema accepts any RFC 3339 date-time, including ones an offset pushes out of the
+ * Timestamp range (`0001-01-01T00:00:00+01:00` is in year 0).
+ * @throws INVALID_ARGUMENT naming `field` for such a time
+ */
+export function timeFromJson(value: string | undefined, field: string): Date | undefined {
+  if (value === undefined) return undefined;
+  const time = Date.parse(value);
+  if (!(time >= TIMESTAMP_MIN_MS && time <= TIMESTAMP_MAX_MS)) {
+    throw invalidArgument(field, `${field} must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z`);
+  }
+  return new Date(time);
 }
 
 /** A proto3 string where empty means unset, as an optional JSON member. */

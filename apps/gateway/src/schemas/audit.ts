@@ -1,5 +1,13 @@
 import { Type, type Static } from 'typebox';
-import { IsoTime, NextPageToken, PageSize, PageToken } from './common.js';
+import { IsoTime, NextPageToken, PageSize, PageToken, stringEnum } from './common.js';
+
+/** What became of an access (a request or a gRPC call), as access records name it. */
+export const ACCESS_OUTCOMES = ['allowed', 'unauthenticated', 'denied', 'throttled', 'failed', 'error'] as const;
+/** An access outcome as sent and accepted over HTTP. */
+export type AccessOutcomeName = (typeof ACCESS_OUTCOMES)[number];
+const AccessOutcomeSchema = stringEnum(ACCESS_OUTCOMES, {
+  description: 'Access records only: allowed, unauthenticated (401), denied (403), throttled (429), failed (other 4xx) or error (5xx).',
+});
 
 /** An audit record as returned by the API. */
 export const AuditRecordSchema = Type.Object(
@@ -17,6 +25,10 @@ export const AuditRecordSchema = Type.Object(
       Type.Object({}, { additionalProperties: true, description: 'The payload as canonical protobuf JSON; absent when the schema is unknown.' }),
     ),
     topic: Type.String(),
+    actor: Type.Optional(Type.String({ description: 'Access records only: the user subject or calling service.' })),
+    action: Type.Optional(Type.String({ description: 'Access records only: for example `GET /v1/memories` or a gRPC method path.' })),
+    resource: Type.Optional(Type.String({ description: 'Access records only: the concrete path, or the callee service.' })),
+    outcome: Type.Optional(AccessOutcomeSchema),
   },
   { additionalProperties: false, title: 'AuditRecord' },
 );
@@ -30,6 +42,10 @@ export const QueryAuditQuery = Type.Object(
     type: Type.Optional(Filter('Exact event type, for example `memory.encoded`.')),
     source: Type.Optional(Filter('Producing service.')),
     subject: Type.Optional(Filter('Aggregate id.')),
+    actor: Type.Optional(Filter('Access records: exact actor (user subject or calling service).')),
+    action: Type.Optional(Filter('Access records: exact action, for example `GET /v1/memories`.')),
+    resource: Type.Optional(Filter('Access records: exact resource.')),
+    outcome: Type.Optional(AccessOutcomeSchema),
     startTime: Type.Optional(IsoTime('Inclusive lower bound on event time.')),
     endTime: Type.Optional(IsoTime('Exclusive upper bound on event time.')),
     pageSize: Type.Optional(PageSize(500)),
