@@ -62,6 +62,10 @@ JAEGER_DIR="$INFRA/jaeger"; JAEGER_PID="$JAEGER_DIR/jaeger.pid"; JAEGER_CONFIG="
 JAEGER_LOG="$LOGS/jaeger.log"; JAEGER_BUILD_LOG="$LOGS/jaeger-build.log"
 INFRA_CACHE="${JAMEY_INFRA_CACHE:-${XDG_CACHE_HOME:-${HOME:-$INFRA}/.cache}/jamey-infra}"
 JAEGER_BIN="$INFRA_CACHE/jaeger-$JAEGER_VERSION"
+# Schemathesis (PyPI) fuzzes the gateway's OpenAPI document in tests/e2e/src/fuzz.test.ts. A tool,
+# not a server: installed into its own venv in the cache, so its dependencies never meet pgserver's.
+SCHEMATHESIS_VERSION="4.32.5"
+SCHEMATHESIS_VENV="$INFRA_CACHE/schemathesis-$SCHEMATHESIS_VERSION"
 
 # Messages go to fd 8 = the script's original stderr, so they still show when a check
 # that fails is running with its own output silenced (see wait_until).
@@ -160,6 +164,18 @@ install_postgres() {
     >>"$LOGS/pip.log" 2>&1 || die_with_log "$LOGS/pip.log" "pip install pgserver failed"
   pg_home >/dev/null || die "pgserver installed but pginstall/bin/postgres not found under $VENV"
   touch "$VENV/.pgserver-$PGSERVER_VERSION"
+}
+
+install_schemathesis() {
+  # The marker is written last, so an interrupted install is redone from scratch.
+  [[ -f "$SCHEMATHESIS_VENV/.installed" ]] && return 0
+  log "installing schemathesis==$SCHEMATHESIS_VERSION into $SCHEMATHESIS_VENV"
+  mkdir -p "$INFRA_CACHE"; rm -rf "$SCHEMATHESIS_VENV"
+  python3 -m venv "$SCHEMATHESIS_VENV" >>"$LOGS/pip.log" 2>&1 || die_with_log "$LOGS/pip.log" "venv creation for schemathesis failed"
+  "$SCHEMATHESIS_VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" \
+    >>"$LOGS/pip.log" 2>&1 || die_with_log "$LOGS/pip.log" "pip install schemathesis failed"
+  "$SCHEMATHESIS_VENV/bin/st" --version >/dev/null 2>&1 || die "schemathesis installed but $SCHEMATHESIS_VENV/bin/st does not run"
+  touch "$SCHEMATHESIS_VENV/.installed"
 }
 
 ensure_pg_user() {
@@ -654,6 +670,7 @@ print_env() {
   echo "export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$JAEGER_OTLP_HTTP_PORT"
   echo "export OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf"
   echo "export JAMEY_JAEGER_QUERY_URL=http://127.0.0.1:$JAEGER_QUERY_PORT"
+  echo "export JAMEY_SCHEMATHESIS=$SCHEMATHESIS_VENV/bin/st"
   echo "export JAMEY_INFRA=real"
 }
 
@@ -695,7 +712,7 @@ cmd_up() {
   local t0=$SECONDS
   prepare_dirs; take_lock
   jaeger_build_start                # cold Go build takes minutes: runs while the rest installs
-  install_postgres; install_redis; install_kafka
+  install_postgres; install_redis; install_kafka; install_schemathesis
   ensure_pg_user
   preflight_ports
   start_kafka                       # slowest to boot: launch first, wait for it last
