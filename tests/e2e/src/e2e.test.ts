@@ -4,6 +4,7 @@ import { runAlertScenario } from './alerts.js';
 import { runBannerExample } from './banner.js';
 import { runKafkaOutage, runMemoryChaos, runRedisOutage } from './chaos.js';
 import { runMetricsCheck } from './metrics.js';
+import { runPhiFlow } from './phi.js';
 import { infra } from './processes.js';
 import { runCrashRecovery, runJourney } from './scenario.js';
 import { CHROMIUM_PATH, runStatusPage, runStatusSnapshot } from './status-page.js';
@@ -31,6 +32,10 @@ function journeys(start: () => Promise<JameySystem>, chaos = false, banner = fal
   it('keeps audit exactly-once when the audit process is SIGKILLed mid-stream', async () => {
     await runCrashRecovery(system);
   }, 180_000);
+
+  it('estimates Φ from perceptions sent through the gateway, and exports it as a metric', async () => {
+    await runPhiFlow(system);
+  }, 120_000);
 
   it('links the status page from the gateway and shows every service serving', async () => {
     await runStatusSnapshot(system);
