@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, credentials, loadPackageDefinition } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
+import { createHmac, createPrivateKey, sign } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { systemClock } from '@jamey/core';
 import { memory as pb } from '@jamey/proto';
@@ -136,6 +137,73 @@ describe('service tokens on gRPC calls', () => {
     const minter = auth.get('consciousness')!.minter;
     await fetchOne(clientWith((sub) => minter.mint('memory', sub)), { 'x-jamey-verified-caller': 'gateway', 'x-jamey-verified-user': 'admin' });
     expect(handled.map((c) => [c.caller, c.userSubject])).toEqual([['consciousness', undefined]]);
+  });
+
+  // The JWT attacks, crafted by hand from a genuine token of an allowed caller (consciousness):
+  // each must be UNAUTHENTICATED before any handler runs, with the verifier's exact reason.
+  describe('forged and mangled tokens', () => {
+    const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+    const decode = (part: string) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
+    let genuine: string;
+    let header: Record<string, unknown>;
+    let claims: Record<string, unknown>;
+    /** Signs header.claims with consciousness's real Ed25519 key. */
+    const signed = (h: Record<string, unknown>, c: Record<string, unknown>) => {
+      const input = `${b64(h)}.${b64(c)}`;
+      const key = createPrivateKey({ key: keyring.privateJwks.consciousness as never, format: 'jwk' });
+      return `${input}.${sign(null, Buffer.from(input), key).toString('base64url')}`;
+    };
+    const refusedFor = async (token: string, reason: string) => {
+      await refusedWith('UNAUTHENTICATED', fetchOne(clientWith(() => Promise.resolve(token))));
+      expect(refused.at(-1)?.error).toMatchObject({ code: 'UNAUTHENTICATED', reason });
+    };
+
+    beforeAll(async () => {
+      genuine = await auth.get('consciousness')!.minter.mint('memory');
+      const [h, c] = genuine.split('.');
+      header = decode(h!);
+      claims = decode(c!);
+    });
+
+    it('accepts the genuine token it starts from, and the same claims re-signed by hand', async () => {
+      handled = [];
+      await fetchOne(clientWith(() => Promise.resolve(genuine)));
+      await fetchOne(clientWith(() => Promise.resolve(signed(header, claims))));
+      expect(handled.map((c) => c.caller)).toEqual(['consciousness', 'consciousness']);
+    });
+
+    it('alg none', async () => {
+      await refusedFor(`${b64({ ...header, alg: 'none' })}.${b64(claims)}.`, 'alg_not_allowed');
+    });
+
+    it('HS256 signed with the public key', async () => {
+      const publicJwk = keyring.publicJwks.keys.find((k) => k.kid === header['kid'])!;
+      const input = `${b64({ ...header, alg: 'HS256' })}.${b64(claims)}`;
+      const mac = createHmac('sha256', JSON.stringify(publicJwk)).update(input).digest('base64url');
+      await refusedFor(`${input}.${mac}`, 'alg_not_allowed');
+    });
+
+    it('nbf in the future', async () => {
+      await refusedFor(signed(header, { ...claims, nbf: Math.floor(Date.now() / 1000) + 600 }), 'not_yet_valid');
+    });
+
+    it('a tampered payload (another caller, the signature kept)', async () => {
+      const [h, , signature] = genuine.split('.');
+      await refusedFor(`${h}.${b64({ ...claims, iss: 'gateway' })}.${signature}`, 'bad_signature');
+    });
+
+    it('a truncated token', async () => {
+      await refusedFor(genuine.split('.').slice(0, 2).join('.'), 'malformed');
+      await refusedFor(genuine.slice(0, -10), 'bad_signature');
+    });
+
+    it('an oversized token', async () => {
+      await refusedFor(signed(header, { ...claims, pad: 'x'.repeat(10_000) }), 'too_large');
+    });
+
+    it('a key id the service does not know', async () => {
+      await refusedFor(signed({ ...header, kid: 'consciousness/never-published' }, claims), 'unknown_kid');
+    });
   });
 
   it('answers grpc.health.v1 without a token', async () => {
