@@ -1,4 +1,4 @@
-import type { Clock } from '@jamey/core';
+import { createPeriodicTask, type Clock } from '@jamey/core';
 import type { Database } from '@jamey/data';
 import type { Worker } from '@jamey/service';
 import { archiveRecords } from './adapters/pg/audit-repository.js';
@@ -22,35 +22,12 @@ export interface RetentionOptions {
  */
 export function createRetentionWorker(options: RetentionOptions): Worker {
   const { db, clock, afterMs, intervalMs, onArchived, onError } = options;
-  let timer: NodeJS.Timeout | undefined;
-  let round: Promise<void> | undefined;
-  let stopped = true;
-  let abort = new AbortController();
-  const run = (): void => {
-    round = archiveRecords(db, { before: new Date(clock.now() - afterMs), signal: abort.signal })
-      .then((count) => {
-        if (count > 0) onArchived?.(count);
-      })
-      .catch((error: unknown) => {
-        if (!stopped) onError(error);
-      })
-      .finally(() => {
-        round = undefined;
-        if (!stopped) timer = setTimeout(run, intervalMs);
-      });
-  };
-  return {
-    start() {
-      if (!stopped) return;
-      stopped = false;
-      abort = new AbortController();
-      run();
+  return createPeriodicTask({
+    intervalMs,
+    onError,
+    async run(signal) {
+      const count = await archiveRecords(db, { before: new Date(clock.now() - afterMs), signal });
+      if (count > 0) onArchived?.(count);
     },
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      abort.abort();
-      await round;
-    },
-  };
+  });
 }

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import type { Clock } from '@jamey/core';
+import { createPeriodicTask, type Clock, type PeriodicTask } from '@jamey/core';
 import { signCheckpoint } from './checkpoint.js';
 import type { VerifiableLog } from './verifiable-log.js';
 
@@ -73,37 +73,14 @@ export interface TreeHeadWorkerOptions {
  * Signs a tree head once at start and then every `intervalMs` (when the size changed). Rounds
  * never overlap; `stop` waits for a round in progress.
  */
-export function createTreeHeadWorker(options: TreeHeadWorkerOptions): { start(): void; stop(): Promise<void> } {
+export function createTreeHeadWorker(options: TreeHeadWorkerOptions): PeriodicTask {
   const { signer, intervalMs, onError, onSigned } = options;
-  let timer: NodeJS.Timeout | undefined;
-  let round: Promise<void> | undefined;
-  let stopped = false;
-  const abort = new AbortController();
-  const run = (): void => {
-    round = signer
-      .signIfChanged(abort.signal)
-      .then((head) => {
-        if (head) onSigned?.(head);
-      })
-      .catch((error: unknown) => {
-        if (!stopped) onError(error);
-      })
-      .finally(() => {
-        round = undefined;
-        if (!stopped) timer = setTimeout(run, intervalMs);
-      });
-  };
-  return {
-    start() {
-      if (!Number.isSafeInteger(intervalMs) || intervalMs <= 0) throw new RangeError(`tree head interval must be a positive integer, got ${intervalMs}`);
-      stopped = false;
-      run();
+  return createPeriodicTask({
+    intervalMs,
+    onError,
+    async run(signal) {
+      const head = await signer.signIfChanged(signal);
+      if (head) onSigned?.(head);
     },
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await round;
-      abort.abort();
-    },
-  };
+  });
 }

@@ -1,4 +1,4 @@
-import { createPeriodicTask } from '@jamey/core';
+import { createPeriodicTask, type PeriodicTask } from '@jamey/core';
 import type { HealthMonitor } from './health-monitor.js';
 
 /** Dependencies of {@link createHealthPoller}. */
@@ -11,12 +11,7 @@ export interface HealthPollerDeps {
 }
 
 /** A worker (start/stop) that runs {@link HealthMonitor.pollOnce} on an interval. */
-export interface HealthPoller {
-  /** Runs the first round at once, then one every interval. */
-  start(): void;
-  /** Cancels the timer and any in-flight round (through its AbortSignal) and waits for it. */
-  stop(): Promise<void>;
-}
+export type HealthPoller = PeriodicTask;
 
 /**
  * Creates the poller. Rounds never overlap: the next one is scheduled when the previous one
