@@ -51,7 +51,7 @@ JAEGER_MIN_GO="1.24.6"                  # the go line of Jaeger's go.mod at that
 
 PG_USER_NAME="jamey-infra"              # postgres refuses to run as root
 PG_ROLE="jamey"; PG_PASSWORD="jamey"
-PG_DATABASES=(jamey_memory jamey_consciousness jamey_soul jamey_audit jamey_telemetry)
+PG_DATABASES=(jamey_memory jamey_consciousness jamey_soul jamey_audit jamey_telemetry jamey_gateway)
 
 VENV="$INFRA/venv"
 PG_DIR="$INFRA/pg"; PG_DATA="$PG_DIR/data"; PG_SOCK="$PG_DIR/run"; PG_LOG="$LOGS/postgres.log"
@@ -661,7 +661,7 @@ wait_for_exit() {   # wait_for_exit PID SECONDS
 # ---------------------------------------------------------------- commands
 print_env() {
   local svc upper
-  for svc in memory consciousness soul audit telemetry; do
+  for svc in memory consciousness soul audit telemetry gateway; do
     upper="$(tr '[:lower:]' '[:upper:]' <<<"$svc")"
     echo "export ${upper}_DATABASE_URL=postgres://$PG_ROLE:$PG_PASSWORD@127.0.0.1:$PG_PORT/jamey_$svc"
   done

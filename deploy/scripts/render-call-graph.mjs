@@ -55,8 +55,9 @@ export function renderCallGraph(topo = topology, methodTable = METHODS) {
       callers: topo.CALL_GRAPH.filter((e) => e.to === name).map((e) => e.from),
       // Producers and consumers talk to Kafka (KAFKA_BROKERS); the others do not read it.
       kafka: name in topo.EVENT_FLOWS || consumers.has(name),
-      // Every gRPC service owns a database (<SERVICE>_DATABASE_URL); the gateway owns none.
-      database: grpcService !== null,
+      // Every service owns a database (<SERVICE>_DATABASE_URL); the gateway's holds the outbox of
+      // its access records.
+      database: true,
     };
   }
   return {

@@ -37,6 +37,8 @@ describe('loadGatewayConfig', () => {
       },
       corsOrigins: [],
       trustProxy: false,
+      databaseUrl: 'pglite://.data/gateway',
+      databasePoolSize: 10,
     });
   });
 
@@ -54,8 +56,12 @@ describe('loadGatewayConfig', () => {
       JAMEY_RATE_LIMIT_MAX: '5',
       JAMEY_RATE_LIMIT_WINDOW_MS: '1000',
       REDIS_URL: 'redis://cache:6379/1',
+      GATEWAY_DATABASE_URL: 'postgres://gw:pw@db:5432/jamey_gateway',
+      GATEWAY_DATABASE_POOL_SIZE: '4',
     });
     expect(config).toMatchObject({
+      databaseUrl: 'postgres://gw:pw@db:5432/jamey_gateway',
+      databasePoolSize: 4,
       host: '127.0.0.1',
       port: 0,
       adminPort: 9999,
@@ -87,6 +93,7 @@ describe('loadGatewayConfig', () => {
         GATEWAY_AUTH_MAX_TOKEN_BYTES: '100',
         GATEWAY_CORS_ORIGINS: 'https://app.example.org/path',
         GATEWAY_TRUST_PROXY: 'the-proxy',
+        GATEWAY_DATABASE_URL: 'mysql://db/gateway',
       });
     } catch (caught) {
       error = caught;
@@ -104,6 +111,7 @@ describe('loadGatewayConfig', () => {
     expect(problems).toMatch(/exactly one key source.*got GATEWAY_AUTH_JWKS_URL and GATEWAY_AUTH_KEY_FILE/);
     expect(problems).toMatch(/GATEWAY_AUTH_MAX_TOKEN_BYTES/);
     expect(problems).toMatch(/GATEWAY_CORS_ORIGINS.*origin/);
+    expect(problems).toMatch(/GATEWAY_DATABASE_URL/);
     expect(problems).toMatch(/GATEWAY_TRUST_PROXY: must be true, false, a hop count, or addresses\/CIDRs; not the-proxy/);
   });
 

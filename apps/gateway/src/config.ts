@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { ConfigError, csv, flag, grpcAddress, loadConfig, logLevel, millis, port, redisUrl, z, type Env } from '@jamey/config';
+import { ConfigError, csv, databaseUrl, flag, grpcAddress, loadConfig, logLevel, millis, port, redisUrl, z, type Env } from '@jamey/config';
 import { ASYMMETRIC_ALGORITHMS, DEFAULT_MAX_TOKEN_BYTES, type UserAuthSettings } from '@jamey/security';
 import { DEFAULT_PORTS, STATUS_PAGE_PORT } from '@jamey/topology';
 import { DOWNSTREAMS, type Downstream } from './clients.js';
@@ -56,6 +56,14 @@ export interface GatewayConfig {
    * which anonymous rate limits key on.
    */
   readonly trustProxy: boolean | number | readonly string[];
+  /**
+   * Where the gateway's outbox lives (`GATEWAY_DATABASE_URL`: `postgres://…`, or
+   * `pglite://<dir>`; default `pglite://$JAMEY_DATA_DIR/gateway`, as every service). Each
+   * request's access record is committed here before the response is sent.
+   */
+  readonly databaseUrl: string;
+  /** Max connections in the pool (`GATEWAY_DATABASE_POOL_SIZE`, default 10). */
+  readonly databasePoolSize: number;
 }
 
 /** The variables that choose where user-token keys come from; exactly one must be set. */
@@ -159,6 +167,9 @@ function gatewayEnvShape() {
       .pipe(z.array(z.string().refine(origin, 'each must be an origin such as https://app.example.org (no path), or *')))
       .optional(),
     GATEWAY_TRUST_PROXY: trustProxy(),
+    GATEWAY_DATABASE_URL: databaseUrl().optional(),
+    GATEWAY_DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+    JAMEY_DATA_DIR: z.string().min(1).default('.data'),
     TELEMETRY_STATUS_URL: z
       .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
       .default(`http://127.0.0.1:${STATUS_PAGE_PORT}/`),
@@ -207,5 +218,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     auth,
     corsOrigins: (parsed['GATEWAY_CORS_ORIGINS'] as readonly string[] | undefined) ?? Object.freeze([]),
     trustProxy: parsed['GATEWAY_TRUST_PROXY'] as GatewayConfig['trustProxy'],
+    databaseUrl: (parsed['GATEWAY_DATABASE_URL'] as string | undefined) ?? `pglite://${parsed['JAMEY_DATA_DIR'] as string}/gateway`,
+    databasePoolSize: parsed['GATEWAY_DATABASE_POOL_SIZE'] as number,
   });
 }

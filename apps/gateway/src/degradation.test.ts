@@ -4,25 +4,30 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadGatewayConfig } from './config.js';
 import { startGateway, type RunningGateway } from './service.js';
 import { startFakeDownstreams, type FakeDownstreams } from './testing/fake-downstreams.js';
+import { createGatewayEvents, type GatewayEventsFixture } from './testing/gateway-events.js';
 import { bearer, testAuthEnv } from './testing/test-tokens.js';
 
 let fakes: FakeDownstreams;
+let events: GatewayEventsFixture;
 let gateway: RunningGateway;
 
 beforeAll(async () => {
   fakes = await startFakeDownstreams();
+  events = await createGatewayEvents();
   const config = loadGatewayConfig({
     ...(await testAuthEnv()),
+    ...events.env,
     JAMEY_BIND_HOST: '127.0.0.1',
     GATEWAY_PORT: '0',
     GATEWAY_ADMIN_PORT: '0',
     ...Object.fromEntries(Object.entries(fakes.addresses).map(([name, address]) => [`${name.toUpperCase()}_ADDRESS`, address])),
   });
-  gateway = await startGateway({ config, logger: createLogger({ service: 'gateway', level: 'silent' }), mode: 'infrastructure' });
+  gateway = await startGateway({ config, logger: createLogger({ service: 'gateway', level: 'silent' }), transport: events.transport, mode: 'infrastructure' });
 });
 afterAll(async () => {
   await gateway?.stop();
   await fakes?.close();
+  await events?.close();
 });
 
 const api = async (path: string) => fetch(`http://127.0.0.1:${gateway.port}${path}`, { headers: await bearer() });

@@ -1,10 +1,12 @@
 /**
  * The JWT attack suite, against a running gateway (startGateway, real HTTP) whose keys come
  * from a real JWKS endpoint on loopback. Every forged, stale or misdirected token gets exactly
- * its 401 (or 403), as problem+json, with the RFC 6750 challenge naming why.
+ * its 401 (or 403), as problem+json, with the RFC 6750 challenge naming why, and an access
+ * record (`gateway.request_completed`) through the gateway's outbox and relay saying so.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AccessOutcome } from '@jamey/events';
 import { AUTH_ERROR_REASONS, type AuthErrorReason } from '@jamey/security';
 import { createLogger } from '@jamey/telemetry';
 import { base64url, exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
@@ -12,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadGatewayConfig } from './config.js';
 import { startGateway, type RunningGateway } from './service.js';
 import { startFakeDownstreams, type FakeDownstreams } from './testing/fake-downstreams.js';
+import { createGatewayEvents, type GatewayEventsFixture } from './testing/gateway-events.js';
 
 const ISSUER = 'https://idp.attack.test/';
 const AUDIENCE = 'jamey-api';
@@ -19,6 +22,7 @@ const KID = 'rsa-2026-01';
 const TOLERANCE_SEC = 5;
 
 let fakes: FakeDownstreams;
+let events: GatewayEventsFixture;
 let jwks: Server;
 let gateway: RunningGateway;
 let privateKey: CryptoKey;
@@ -26,6 +30,7 @@ let publicPem: string;
 
 beforeAll(async () => {
   fakes = await startFakeDownstreams();
+  events = await createGatewayEvents();
   const pair = await generateKeyPair('RS256', { extractable: true });
   privateKey = pair.privateKey;
   publicPem = await exportSPKI(pair.publicKey);
@@ -36,6 +41,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
   const config = loadGatewayConfig({
+    ...events.env,
     JAMEY_BIND_HOST: '127.0.0.1',
     GATEWAY_PORT: '0',
     GATEWAY_ADMIN_PORT: '0',
@@ -45,12 +51,13 @@ beforeAll(async () => {
     GATEWAY_AUTH_CLOCK_TOLERANCE_SEC: String(TOLERANCE_SEC),
     ...Object.fromEntries(Object.entries(fakes.addresses).map(([name, address]) => [`${name.toUpperCase()}_ADDRESS`, address])),
   });
-  gateway = await startGateway({ config, logger: createLogger({ service: 'gateway', level: 'silent' }), mode: 'infrastructure' });
+  gateway = await startGateway({ config, logger: createLogger({ service: 'gateway', level: 'silent' }), transport: events.transport, mode: 'infrastructure' });
 });
 afterAll(async () => {
   await gateway?.stop();
   await new Promise((resolve) => jwks?.close(resolve));
   await fakes?.close();
+  await events?.close();
 });
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -67,19 +74,39 @@ const sign = (payload: JWTPayload, header: Record<string, unknown> = {}) =>
   new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid: KID, ...header }).sign(privateKey);
 const encode = (value: unknown) => base64url.encode(JSON.stringify(value));
 
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const call = (token: string, path = '/v1/memories?query=x') =>
-  fetch(`http://127.0.0.1:${gateway.port}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  fetch(`http://127.0.0.1:${gateway.port}${path}`, {
+    headers: { authorization: `Bearer ${token}`, 'user-agent': 'attack-suite/1', traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` },
+  });
+
+/** The access record the last request produced: actor `actor` (empty: anonymous), with every field. */
+async function expectRecorded(expected: {
+  outcome: AccessOutcome;
+  status: number;
+  reason: string;
+  actor?: string;
+  action?: string;
+  resource?: string;
+  missingScopes?: string[];
+}): Promise<void> {
+  const { actor = '', action = 'GET /v1/memories', resource = '/v1/memories', ...rest } = expected;
+  const record = await events.log.next('gateway.request_completed', actor === '' ? 'anonymous' : actor);
+  expect(record).toMatchObject({ actor, action, resource, ...rest, ip: '127.0.0.1', userAgent: 'attack-suite/1', traceId: TRACE_ID, count: 0 });
+}
 
 async function expectRefused(response: Response, reason: AuthErrorReason): Promise<void> {
   expect(response.status).toBe(401);
   expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   expect(await response.json()).toMatchObject({ status: 401, code: 'UNAUTHENTICATED', detail: AUTH_ERROR_REASONS[reason] });
   expect(response.headers.get('www-authenticate')).toBe(`Bearer realm="jamey", error="invalid_token", error_description="${AUTH_ERROR_REASONS[reason]}"`);
+  await expectRecorded({ outcome: AccessOutcome.ACCESS_OUTCOME_UNAUTHENTICATED, status: 401, reason });
 }
 
 describe('JWT attacks against the running gateway', () => {
   it('accepts an honest token (the baseline every attack departs from)', async () => {
     expect((await call(await sign(claims()))).status).toBe(200);
+    await expectRecorded({ outcome: AccessOutcome.ACCESS_OUTCOME_ALLOWED, status: 200, reason: '', actor: 'mallory' });
   });
 
   it('alg none: refused before any key is looked up', async () => {
@@ -115,6 +142,15 @@ describe('JWT attacks against the running gateway', () => {
     expect(response.headers.get('www-authenticate')).toBe(
       'Bearer realm="jamey", error="insufficient_scope", error_description="The token lacks a required scope", scope="consciousness:read"',
     );
+    await expectRecorded({
+      outcome: AccessOutcome.ACCESS_OUTCOME_DENIED,
+      status: 403,
+      reason: 'insufficient_scope',
+      actor: 'mallory',
+      action: 'GET /v1/consciousness/state',
+      resource: '/v1/consciousness/state',
+      missingScopes: ['consciousness:read'],
+    });
   });
 
   it('a tampered payload (more scopes, same signature)', async () => {
@@ -135,6 +171,10 @@ describe('JWT attacks against the running gateway', () => {
 
   it('a key id that is not in the JWKS', async () => {
     await expectRefused(await call(await sign(claims(), { kid: 'rsa-unknown' })), 'unknown_kid');
+  });
+
+  it('no record was left over: each request made exactly one', () => {
+    expect(events.log.pending('gateway.request_completed')).toBe(0);
   });
 
   it('no attack reached a service', () => {

@@ -6,6 +6,7 @@ import type { Clock } from '@jamey/core';
 import type { UserTokenVerifier } from '@jamey/security';
 import type { Logger, Registry } from '@jamey/telemetry';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
+import { registerAccessLog, type AccessLogOptions } from './access-log.js';
 import { createAllowedMethods } from './allowed-methods.js';
 import { API_PREFIX } from './api-prefix.js';
 import { registerAuth, SECURITY_SCHEME } from './auth.js';
@@ -49,6 +50,11 @@ export interface GatewayDeps {
   readonly corsOrigins?: readonly string[];
   /** Fastify's `trustProxy`: whose `X-Forwarded-For` decides `request.ip`. Default false. */
   readonly trustProxy?: boolean | number | readonly string[];
+  /**
+   * Writes a `gateway.request_completed` access record per `/v1` request through the outbox
+   * before its response is sent. Default: none (tests of other concerns).
+   */
+  readonly accessLog?: AccessLogOptions;
 }
 
 export { API_PREFIX };
@@ -106,6 +112,7 @@ export function buildGateway(deps: GatewayDeps) {
   registerProblemHandlers(app, { allowedMethods });
   registerDownstreamContext(app, { clock: deps.clock, timeoutMs: deps.downstreamTimeoutMs });
   registerTraceResponse(app);
+  if (deps.accessLog) registerAccessLog(app, deps.accessLog);
   if (deps.metrics) registerHttpMetrics(app, deps.metrics);
   app.register(helmet, { contentSecurityPolicy: { useDefaults: false, directives: API_CSP } });
   const corsOrigins = deps.corsOrigins ?? [];

@@ -5,9 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadGatewayConfig } from './config.js';
 import { startGateway, type RunningGateway } from './service.js';
 import { startFakeDownstreams, type FakeDownstreams } from './testing/fake-downstreams.js';
+import { createGatewayEvents, type GatewayEventsFixture } from './testing/gateway-events.js';
 import { bearer, testAuthEnv } from './testing/test-tokens.js';
 
 let fakes: FakeDownstreams;
+let events: GatewayEventsFixture;
 let gateway: RunningGateway;
 
 interface Readiness {
@@ -17,19 +19,22 @@ interface Readiness {
 
 beforeAll(async () => {
   fakes = await startFakeDownstreams();
+  events = await createGatewayEvents();
   const config = loadGatewayConfig({
     ...(await testAuthEnv()),
+    ...events.env,
     JAMEY_BIND_HOST: '127.0.0.1',
     GATEWAY_PORT: '0',
     GATEWAY_ADMIN_PORT: '0',
     GATEWAY_READINESS_TIMEOUT_MS: '1000',
     ...Object.fromEntries(Object.entries(fakes.addresses).map(([name, address]) => [`${name.toUpperCase()}_ADDRESS`, address])),
   });
-  gateway = await startGateway({ config, logger: createLogger({ service: 'gateway', level: 'silent' }), mode: 'infrastructure' });
+  gateway = await startGateway({ config, logger: createLogger({ service: 'gateway', level: 'silent' }), transport: events.transport, mode: 'infrastructure' });
 });
 afterAll(async () => {
   await gateway?.stop();
   await fakes?.close();
+  await events?.close();
 });
 
 const admin = (path: string) => fetch(`http://127.0.0.1:${gateway.adminPort}${path}`);
@@ -41,12 +46,12 @@ describe('startGateway', () => {
     expect(await response.json()).toMatchObject({ status: 'serving' });
   });
 
-  it('is live and ready when every downstream is serving, with one check each', async () => {
+  it('is live and ready when every downstream, its database and the bus are, with one check each', async () => {
     expect((await admin('/healthz')).status).toBe(200);
     const response = await admin('/readyz');
     const body = (await response.json()) as Readiness;
     expect(response.status).toBe(200);
-    expect(body.checks.map((c) => c.name).sort()).toEqual(['audit', 'consciousness', 'memory', 'soul', 'telemetry']);
+    expect(body.checks.map((c) => c.name).sort()).toEqual(['audit', 'broker', 'consciousness', 'database', 'memory', 'soul', 'telemetry']);
     expect(body.checks.every((c) => c.ok)).toBe(true);
   });
 
@@ -67,7 +72,7 @@ describe('startGateway', () => {
     await fetch(`${base}/v1/entities/nobody`, { method: 'PATCH', headers });
     await admin('/readyz');
     const metrics = await scrapeMetrics(`http://127.0.0.1:${gateway.adminPort}/metrics`);
-    expect(missingMetricFamilies(metrics, requiredMetricFamilies({ http: true, rpcClient: true }, { traffic: true }))).toEqual([]);
+    expect(missingMetricFamilies(metrics, requiredMetricFamilies({ http: true, rpcClient: true, database: true, producer: true }, { traffic: true }))).toEqual([]);
     expect(highCardinalityLabels(metrics)).toEqual([]);
     const http = metrics.get('http_server_request_duration_seconds')!.samples.filter((s) => s.name.endsWith('_count'));
     expect(http.find((s) => s.labels['status_code'] === '404' && s.labels['route'] === 'unmatched')?.value).toBeGreaterThanOrEqual(1);
@@ -92,7 +97,7 @@ describe('startGateway', () => {
     expect(body.checks.every((c) => c.required === false)).toBe(true);
     const metrics = await scrapeMetrics(`http://127.0.0.1:${gateway.adminPort}/metrics`);
     const up = Object.fromEntries(metrics.get('jamey_readiness_check_up')!.samples.map((s) => [s.labels['check'], s.value]));
-    expect(up).toEqual({ memory: 1, consciousness: 1, soul: 0, audit: 0, telemetry: 1 });
+    expect(up).toEqual({ memory: 1, consciousness: 1, soul: 0, audit: 0, telemetry: 1, database: 1, broker: 1 });
   });
 
   it('stops: both ports close; stop is idempotent', async () => {

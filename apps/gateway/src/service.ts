@@ -1,8 +1,19 @@
 import { createRedisClient } from '@jamey/cache';
-import { cryptoRandom, systemClock, type Clock, type RandomSource } from '@jamey/core';
+import { createIdGenerator, cryptoRandom, systemClock, type Clock, type RandomSource } from '@jamey/core';
+import {
+  catalog,
+  createAccessMetrics,
+  createAccessRecorder,
+  createEventsMetrics,
+  createOutbox,
+  createOutboxRelay,
+  type EventTransport,
+  type RefusalBudget,
+} from '@jamey/events';
 import { createDegradationManager, type CircuitBreaker } from '@jamey/resilience';
 import { checkHealth } from '@jamey/rpc';
 import { createUserAuth, type RuntimeMode, type ServiceTokenMinter } from '@jamey/security';
+import { openGuardedDatabase } from '@jamey/service';
 import {
   createHealth,
   createLogger,
@@ -15,6 +26,7 @@ import {
   type Logger,
 } from '@jamey/telemetry';
 import { edgeReadiness, GRPC_SERVICES } from '@jamey/topology';
+import { Counter } from 'prom-client';
 import { closeGatewayClients, createGatewayClients, createGatewayPolicies, DOWNSTREAMS, type Downstream } from './clients.js';
 import type { GatewayConfig } from './config.js';
 import { buildGateway } from './server.js';
@@ -43,7 +55,19 @@ export interface StartGatewayOptions {
   readonly mode: RuntimeMode;
   /** Where the development key lives (`JAMEY_DATA_DIR`); needed with `GATEWAY_AUTH_DEV_KEY`. */
   readonly dataDir?: string;
+  /**
+   * Where the outbox relay publishes `gateway.request_completed`: Kafka (`main.ts`) or the
+   * embedded host's in-process bus. Owned by the caller, which closes it after `stop()`.
+   */
+  readonly transport: EventTransport;
+  /** How many refused requests (401, 403, 429) are recorded one by one; default 20 at once, 5 a second. */
+  readonly refusalBudget?: RefusalBudget;
+  /** How often refusals over the budget are written as summary records, in ms. Default 10000. */
+  readonly refusalSummaryIntervalMs?: number;
 }
+
+/** Longest an access record's write may hold up its response, in ms; then it counts as failed. */
+const ACCESS_RECORD_TIMEOUT_MS = 2_000;
 
 /** A listening gateway. */
 export interface RunningGateway {
@@ -96,8 +120,40 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     onKeyError: (error) => logger.warn({ err: error }, 'a changed user token key file could not be used; the previous keys stay in force'),
   });
   const auth = cacheVerifiedTokens(verifier, { clock });
+  const random = options.random ?? cryptoRandom;
   const metrics = createMetricsRegistry('gateway');
-  const policies = createGatewayPolicies({ clock, random: options.random ?? cryptoRandom, retries: config.rpcRetries });
+  // The outbox of the access records: the events library's tables only, no state of its own.
+  // Behind a breaker: a Postgres outage fails each record at once instead of holding every
+  // response for a timeout.
+  const { db, breaker: databaseBreaker } = await openGuardedDatabase({
+    url: config.databaseUrl,
+    poolSize: config.databasePoolSize,
+    logger,
+    clock,
+    random,
+    metrics,
+  });
+  const eventsMetrics = createEventsMetrics(metrics, { onBacklogError: (error) => logger.debug({ err: error }, 'outbox backlog not counted') });
+  const relay = createOutboxRelay({ db, transport: options.transport, logger, clock, onEvent: eventsMetrics.observe });
+  eventsMetrics.trackOutboxBacklog((signal) => relay.backlog(signal));
+  const outbox = createOutbox({ source: 'gateway', clock, ids: createIdGenerator(clock, random), messagingSystem: options.transport.system });
+  const accessRecorder = createAccessRecorder({
+    definition: catalog['gateway.request_completed'],
+    db,
+    outbox,
+    clock,
+    logger,
+    metrics: createAccessMetrics(metrics),
+    writeTimeoutMs: ACCESS_RECORD_TIMEOUT_MS,
+    ...(options.refusalBudget ? { budget: options.refusalBudget } : {}),
+    ...(options.refusalSummaryIntervalMs ? { summaryIntervalMs: options.refusalSummaryIntervalMs } : {}),
+  });
+  const recordsFailed = new Counter({
+    name: 'jamey_gateway_access_records_failed_total',
+    help: 'Requests answered without their access record, because it could not be written (the database is down or slow).',
+    registers: [metrics],
+  });
+  const policies = createGatewayPolicies({ clock, random, retries: config.rpcRetries });
   const degradation = createDegradationManager({ clock });
   const resilienceMetrics = createResilienceMetrics(metrics);
   resilienceMetrics.observeDegradation(degradation);
@@ -105,12 +161,14 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     degradation.watch(name, policies[name].breaker);
     resilienceMetrics.observe(name, policies[name]);
   }
+  degradation.watch('postgres', databaseBreaker);
+  resilienceMetrics.observe('postgres', { breaker: databaseBreaker });
   // Rate-limit counters shared by every replica; without REDIS_URL each replica counts alone.
   const redis = config.redisUrl
     ? createRedisClient({
         url: config.redisUrl,
         clock,
-        random: options.random ?? cryptoRandom,
+        random,
         logger,
         name: 'gateway',
         whenDown: 'rate limits are counted per replica until it is back',
@@ -132,6 +190,11 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   });
   const health = createHealth(clock, { metrics });
   addDownstreamReadinessChecks(health, config.downstreams, config.readinessTimeoutMs);
+  // Optional, like the downstreams: without its database the gateway still answers (its
+  // records are then counted as failed), so an outage shows here without taking it out of rotation.
+  health.addCheck('database', (signal) => db.ping(signal), { required: false });
+  const ping = options.transport.ping?.bind(options.transport);
+  if (ping) health.addCheck('broker', (signal) => ping(signal), { required: false });
   const app = buildGateway({
     clients,
     clock,
@@ -145,6 +208,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     trustProxy: config.trustProxy,
     statusPageUrl: config.statusPageUrl,
     metrics,
+    accessLog: { recorder: accessRecorder, onRecordFailed: () => recordsFailed.inc() },
     degradation: () => {
       const levels = degradation.levels();
       const view = (name: string, breaker: CircuitBreaker) => ({
@@ -167,6 +231,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     if (redis && !(await redis.ready(REDIS_STARTUP_WAIT_MS))) {
       logger.warn({ dependency: 'redis' }, 'redis is not reachable yet; counting rate limits per replica until it is');
     }
+    relay.start();
+    accessRecorder.start();
     await app.listen({ host: config.host, port: config.port });
     admin = await startAdminServer({ host: config.host, port: config.adminPort, health, metrics, logger });
   } catch (error) {
@@ -174,6 +240,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     await admin?.close();
     closeGatewayClients(clients);
     await redis?.close();
+    await accessRecorder.stop();
+    await relay.stop();
+    await db.close();
     throw error;
   }
   const address = app.server.address();
@@ -188,9 +257,20 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     health.markShuttingDown();
     // 2–3. Stop accepting connections and drain in-flight requests (they still use the clients).
     await app.close();
-    // 5. Close the downstream channels and Redis, then the admin server.
+    // 4. Every answered request's record is committed: write the refusal summaries, then let
+    // the relay publish what is committed and stop.
+    await accessRecorder.stop();
+    try {
+      await relay.drain(AbortSignal.timeout(config.shutdownGraceMs));
+    } catch (error) {
+      // Still committed: the next start publishes it.
+      logger.warn({ err: error }, 'access records left unpublished in the outbox');
+    }
+    await relay.stop();
+    // 5. Close the downstream channels, Redis and the database, then the admin server.
     closeGatewayClients(clients);
     await redis?.close();
+    await db.close();
     await adminServer.close();
     logger.info('gateway stopped');
     // 6. Flush telemetry: pino writes synchronously to stdout; OpenTelemetry flushes in instrumentation.

@@ -14,4 +14,11 @@ describe('loadHostConfig', () => {
     expect(own).toMatchObject({ issuer: ['https://idp.example.org/'], keyFile: '/keys/users.jwks' });
     expect(own.devKey).toBeUndefined();
   });
+
+  it('keeps the gateway outbox in PGlite under the data folder, like every service, unless GATEWAY_DATABASE_URL says otherwise', () => {
+    const config = loadHostConfig({ JAMEY_DATA_DIR: '/var/lib/jamey' });
+    expect(config.gateway.databaseUrl).toBe('pglite:///var/lib/jamey/gateway');
+    expect(config.services.memory.databaseUrl).toBe('pglite:///var/lib/jamey/memory');
+    expect(loadHostConfig({ GATEWAY_DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/jamey_gateway' }).gateway.databaseUrl).toBe('postgres://u:p@127.0.0.1:5432/jamey_gateway');
+  });
 });

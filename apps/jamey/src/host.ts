@@ -104,6 +104,8 @@ export async function startHost(config: HostConfig, logger: Logger = createLogge
       serviceTokens: auth.gateway.minter,
       mode: 'embedded',
       dataDir: config.dataDir,
+      // Its access records reach audit on the bus, like every service's events.
+      transport,
     });
     started.push({ name: 'gateway', stop: () => gateway.stop() });
     let stopping: Promise<void> | undefined;

@@ -39,6 +39,14 @@ export {
   outcomeOfGrpcCode,
   outcomeOfHttpStatus,
 } from './access.js';
+export {
+  type AccessRecorder,
+  type AccessRecorderOptions,
+  createAccessRecorder,
+  type RefusalBudget,
+  type RefusalResult,
+  type RefusedAccess,
+} from './access-recorder.js';
 export { eventsMigrationsDir, eventsMigrationsTable } from './migrations.js';
 export {
   createOutbox,

@@ -7,25 +7,22 @@ import {
   type IdGenerator,
   type RandomSource,
 } from '@jamey/core';
-import { migrate, observeDatabase, openDatabase, type Database } from '@jamey/data';
+import type { Database } from '@jamey/data';
 import {
   createAccessMetrics,
   createEventsMetrics,
   createOutbox,
   createOutboxRelay,
-  eventsMigrationsDir,
-  eventsMigrationsTable,
   type EventTransport,
   type EventsObserver,
   type Outbox,
   type OutboxRelay,
 } from '@jamey/events';
-import { createCircuitBreaker, createDegradationManager, type DegradationManager } from '@jamey/resilience';
+import { createDegradationManager, type DegradationManager } from '@jamey/resilience';
 import { createRpcServer, type RefusalDetails, type RpcServer } from '@jamey/rpc';
 import type { ServiceAuth } from '@jamey/security';
 import type { GrpcServiceName } from '@jamey/topology';
 import {
-  createDatabaseMetrics,
   createHealth,
   createLogger,
   createMetricsRegistry,
@@ -40,7 +37,7 @@ import {
   type ResilienceMetrics,
   type RpcMetrics,
 } from '@jamey/telemetry';
-import { guardDatabase } from './guarded-database.js';
+import { openGuardedDatabase } from './database.js';
 import { addBrokerCheck, createDownstreamChecks, GRPC_HEALTH_READINESS_MAX_AGE_MS } from './readiness.js';
 import { createRefusalRecorder, type RefusalBudget, type RefusalRecorder } from './refusals.js';
 import type { ServiceSettings } from './settings.js';
@@ -141,26 +138,17 @@ export async function createServiceKit(options: ServiceKitOptions): Promise<Serv
   const clock = options.clock ?? systemClock;
   const random = options.random ?? cryptoRandom;
   const logger = options.logger ?? createLogger({ service: settings.name, level: settings.logLevel });
-  const rawDb = await openDatabase({ url: settings.databaseUrl, poolSize: settings.databasePoolSize, logger });
-  try {
-    await migrate(rawDb, { dir: eventsMigrationsDir, table: eventsMigrationsTable });
-    await migrate(rawDb, { dir: options.migrationsDir, table: `${settings.name}_migrations` });
-  } catch (error) {
-    await rawDb.close();
-    throw error;
-  }
+  const metrics = createMetricsRegistry(settings.name);
   // Postgres outages fail fast instead of every call waiting for a connection timeout.
-  const databaseBreaker = createCircuitBreaker({
-    name: 'postgres',
+  const { db, breaker: databaseBreaker } = await openGuardedDatabase({
+    url: settings.databaseUrl,
+    poolSize: settings.databasePoolSize,
+    logger,
     clock,
     random,
-    strategy: { kind: 'sampling', failureRateThreshold: 0.5, minimumThroughput: 5, window: { kind: 'time', durationMs: 10_000 } },
-    breakDuration: 2_000,
+    metrics,
+    migrations: [{ dir: options.migrationsDir, table: `${settings.name}_migrations` }],
   });
-  const metrics = createMetricsRegistry(settings.name);
-  // Timed inside the breaker: a call the open breaker refuses never reached the database.
-  const observer = createDatabaseMetrics(metrics, { poolStats: () => rawDb.poolStats() });
-  const db = guardDatabase(observeDatabase(rawDb, { observer, clock, logger }), databaseBreaker);
   const rpcMetrics = createRpcMetrics(metrics);
   const resilienceMetrics = createResilienceMetrics(metrics);
   const degradation = createDegradationManager({ clock });

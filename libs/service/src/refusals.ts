@@ -1,15 +1,13 @@
-import { type Clock, isJameyError, ERROR_CODES } from '@jamey/core';
-import type { Database, Logger } from '@jamey/data';
+import { isJameyError, ERROR_CODES } from '@jamey/core';
 import {
   AccessProtocol,
-  accessRecord,
-  accessSubject,
   callDeniedEvent,
+  createAccessRecorder,
   outcomeOfGrpcCode,
-  type AccessMetrics,
   type AccessRecordInput,
+  type AccessRecorderOptions,
   type CallDeniedSource,
-  type Outbox,
+  type RefusalBudget,
 } from '@jamey/events';
 import type { RefusalDetails } from '@jamey/rpc';
 
@@ -22,26 +20,13 @@ export interface Refusal {
   readonly details: RefusalDetails;
 }
 
-/** How many refusals a process records one by one: a token bucket. */
-export interface RefusalBudget {
-  /** Records allowed in a burst. Default 20. */
-  readonly burst: number;
-  /** Records per second in the long run. Default 5. */
-  readonly perSecond: number;
-}
+/** How many refusals a process records one by one (shared with the gateway: `@jamey/events`). */
+export type { RefusalBudget };
 
-/** Options for {@link createRefusalRecorder}. */
-export interface RefusalRecorderOptions {
+/** Options for {@link createRefusalRecorder}: the shared recorder's, with the refusing service. */
+export interface RefusalRecorderOptions extends Omit<AccessRecorderOptions, 'definition'> {
   /** The refusing service: its `<service>.call_denied` event is what gets recorded. */
   readonly service: CallDeniedSource;
-  readonly db: Database;
-  readonly outbox: Outbox;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly metrics: AccessMetrics;
-  readonly budget?: RefusalBudget;
-  /** How often folded refusals are written as summary records, in ms. Default 10000. */
-  readonly summaryIntervalMs?: number;
 }
 
 /** Records refused calls as `<service>.call_denied` access events through the outbox. */
@@ -58,16 +43,6 @@ export interface RefusalRecorder {
   start(): void;
   /** Stops the timer and flushes. */
   stop(): Promise<void>;
-}
-
-/** Most distinct (method, outcome, reason) summaries held between flushes; beyond, they share one. */
-const MAX_SUMMARY_KEYS = 256;
-
-interface Summary {
-  readonly input: Omit<AccessRecordInput, 'summary'>;
-  count: number;
-  readonly firstTime: number;
-  lastTime: number;
 }
 
 /** `127.0.0.1:53122` → `127.0.0.1`, `[::1]:53122` → `::1`; anything else as it is. */
@@ -93,66 +68,24 @@ function reasonOf(error: unknown): string {
  * `jamey.audit.v1.AccessRecord`), written with the outbox in its own short transaction, so a
  * crash after the commit loses none and audit receives it through Kafka.
  *
- * **Flood bound.** A caller flooding bad tokens must not turn each one into a database write.
- * A per-process token bucket ({@link RefusalBudget}, default 20 at once, 5 a second) admits
- * single records; a refusal over budget is folded into one summary per (method, outcome,
- * reason): a record with `count`, `first_time` and `last_time`, and no ip, user agent or trace
- * id (they differ between the folded calls). Summaries are written every `summaryIntervalMs` and
- * on stop, so the writes a flood causes are bounded by the bucket plus one per key and interval.
- * Every refusal is counted in `jamey_security_refusals_total` and every folded one in
- * `jamey_security_refusals_folded_total`, whatever happens to its record. A crash loses at most
- * the folded refusals of the current interval (the counters have seen them).
+ * **Flood bound** ({@link createAccessRecorder}, shared with the gateway). A caller flooding bad
+ * tokens must not turn each one into a database write: a per-process token bucket (default 20
+ * at once, 5 a second) admits single records; a refusal over budget is folded into one summary
+ * per (method, outcome, reason, verified caller), with `count`, `first_time` and `last_time`
+ * and no ip, user agent or trace id. Every refusal is counted in
+ * `jamey_security_refusals_total` and every folded one in `jamey_security_refusals_folded_total`,
+ * whatever happens to its record.
  */
 export function createRefusalRecorder(options: RefusalRecorderOptions): RefusalRecorder {
-  const { service, db, outbox, clock, logger, metrics } = options;
-  const budget = options.budget ?? { burst: 20, perSecond: 5 };
-  const intervalMs = options.summaryIntervalMs ?? 10_000;
-  const definition = callDeniedEvent(service);
-  const inFlight = new Set<Promise<void>>();
-  const summaries = new Map<string, Summary>();
-  let tokens = budget.burst;
-  let refilledAt = clock.now();
-  let timer: ReturnType<typeof setInterval> | undefined;
-
-  const take = (): boolean => {
-    const now = clock.now();
-    tokens = Math.min(budget.burst, tokens + ((now - refilledAt) / 1000) * budget.perSecond);
-    refilledAt = now;
-    if (tokens < 1) return false;
-    tokens -= 1;
-    return true;
-  };
-
-  const write = (input: AccessRecordInput, count: number): void => {
-    const data = accessRecord(input);
-    const done = db
-      .transaction((tx) => outbox.append(tx, { definition, subject: accessSubject(data), data }))
-      .then(
-        () => undefined,
-        (error: unknown) => {
-          metrics.recordFailed(count);
-          logger.warn({ err: error, method: input.action, count }, 'refused call not recorded');
-        },
-      );
-    inFlight.add(done);
-    void done.finally(() => inFlight.delete(done));
-  };
-
-  const writeSummaries = (): void => {
-    for (const summary of summaries.values()) {
-      write({ ...summary.input, summary: { count: summary.count, firstTime: new Date(summary.firstTime), lastTime: new Date(summary.lastTime) } }, summary.count);
-    }
-    summaries.clear();
-  };
-
+  const { service, logger } = options;
+  const recorder = createAccessRecorder({ ...options, definition: callDeniedEvent(service) });
   return {
     record({ method, error, details }) {
       try {
         const code = grpcCodeOf(error);
         const outcome = outcomeOfGrpcCode(code);
         const reason = reasonOf(error);
-        metrics.refused(outcome, reason);
-        const base = {
+        const common = {
           action: method,
           resource: service,
           outcome,
@@ -161,42 +94,20 @@ export function createRefusalRecorder(options: RefusalRecorderOptions): RefusalR
           reason,
           ...(details.verifiedCaller === undefined ? {} : { actor: details.verifiedCaller, callerService: details.verifiedCaller }),
         } satisfies Omit<AccessRecordInput, 'summary'>;
-        if (take()) {
-          write({ ...base, ip: ipOfPeer(details.peer), userAgent: details.userAgent, traceparent: details.traceparent }, 1);
-          return 'recorded';
-        }
-        metrics.folded(1);
-        const now = clock.now();
-        let key = `${method}\n${outcome}\n${reason}\n${details.verifiedCaller ?? ''}`;
-        if (!summaries.has(key) && summaries.size >= MAX_SUMMARY_KEYS) key = '*';
-        const summary = summaries.get(key);
-        if (summary) {
-          summary.count += 1;
-          summary.lastTime = now;
-        } else {
-          // The overflow key keeps only what every refusal has in common: the service.
-          const input = key === '*' ? { ...base, action: '*', reason: 'many', actor: undefined, callerService: undefined } : base;
-          summaries.set(key, { input, count: 1, firstTime: now, lastTime: now });
-        }
-        return 'folded';
+        return recorder.refuse({
+          common,
+          own: { ip: ipOfPeer(details.peer), userAgent: details.userAgent, traceparent: details.traceparent },
+          key: `${method}\n${outcome}\n${reason}\n${details.verifiedCaller ?? ''}`,
+          // The overflow summary keeps only what every refusal has in common: the service.
+          overflow: { ...common, action: '*', reason: 'many', actor: undefined, callerService: undefined },
+        }).kind;
       } catch (hookError) {
         logger.error({ err: hookError }, 'recording a refused call failed');
         return 'recorded';
       }
     },
-    async flush() {
-      writeSummaries();
-      await Promise.all([...inFlight]);
-    },
-    start() {
-      timer ??= setInterval(writeSummaries, intervalMs);
-      // The summaries must not keep a process alive that is otherwise done.
-      timer.unref();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      await this.flush();
-    },
+    flush: () => recorder.flush(),
+    start: () => recorder.start(),
+    stop: () => recorder.stop(),
   };
 }

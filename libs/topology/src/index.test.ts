@@ -32,7 +32,7 @@ describe('eventSubscriptions', () => {
   it('lists the topics each consumer group reads', async () => {
     const { eventSubscriptions } = await import('./index.js');
     expect(eventSubscriptions()).toEqual({
-      audit: ['jamey.consciousness.events.v1', 'jamey.memory.events.v1', 'jamey.soul.events.v1', 'jamey.telemetry.events.v1'],
+      audit: ['jamey.consciousness.events.v1', 'jamey.gateway.events.v1', 'jamey.memory.events.v1', 'jamey.soul.events.v1', 'jamey.telemetry.events.v1'],
     });
   });
 });

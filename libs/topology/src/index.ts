@@ -116,6 +116,8 @@ export const EVENT_FLOWS: Readonly<Record<string, readonly ServiceName[]>> = Obj
   consciousness: ['audit'],
   // Alerts (issue 4): audit keeps every alert that fired and resolved.
   telemetry: ['audit'],
+  // Access records (issue 5): every gateway request, through the gateway's outbox.
+  gateway: ['audit'],
 });
 
 /**

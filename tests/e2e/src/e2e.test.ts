@@ -10,7 +10,7 @@ import { runCrashRecovery, runJourney } from './scenario.js';
 import { CHROMIUM_PATH, runStatusPage, runStatusSnapshot } from './status-page.js';
 import { startEmbeddedSystem, startRealSystem, type JameySystem } from './system.js';
 
-const INFRA = ['MEMORY_DATABASE_URL', 'SOUL_DATABASE_URL', 'CONSCIOUSNESS_DATABASE_URL', 'AUDIT_DATABASE_URL', 'TELEMETRY_DATABASE_URL', 'KAFKA_BROKERS', 'REDIS_URL'];
+const INFRA = ['MEMORY_DATABASE_URL', 'SOUL_DATABASE_URL', 'CONSCIOUSNESS_DATABASE_URL', 'AUDIT_DATABASE_URL', 'TELEMETRY_DATABASE_URL', 'GATEWAY_DATABASE_URL', 'KAFKA_BROKERS', 'REDIS_URL'];
 
 function journeys(start: () => Promise<JameySystem>, chaos = false, banner = false): void {
   let system: JameySystem;

@@ -14,7 +14,8 @@ const SERVICES: readonly (GrpcService | 'gateway')[] = ['gateway', 'memory', 'co
 
 /** What each service does, from the topology: it decides the families the service owes. */
 export function rolesOf(name: ServiceName): ServiceRoles {
-  if (name === 'gateway') return { http: true, rpcClient: true };
+  // The gateway publishes its access records through its own outbox (issue 5).
+  if (name === 'gateway') return { http: true, rpcClient: true, database: true, producer: true };
   return {
     rpcServer: true,
     database: true,

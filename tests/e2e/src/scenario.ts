@@ -78,6 +78,42 @@ export async function runJourney(system: JameySystem): Promise<void> {
   });
   expect(perceived).toBeDefined();
   void weakId;
+
+  // Gateway: every request above left an access record, through its outbox; a refused one too.
+  const entityPath = `/v1/entities/${entityId}`;
+  const refused = await fetch(`${system.gatewayUrl}${entityPath}`, { signal: AbortSignal.timeout(15_000) });
+  expect(refused.status).toBe(401);
+  await expectAccessRecords(system, entityPath, since, [
+    { action: 'PUT /v1/entities/:id', outcome: 'allowed', authenticated: true },
+    { action: 'GET /v1/entities/:id', outcome: 'allowed', authenticated: true },
+    { action: 'GET /v1/entities/:id', outcome: 'unauthenticated', authenticated: false },
+  ]);
+}
+
+/**
+ * Waits until audit holds exactly the expected `gateway.request_completed` records of
+ * `resource` (in any order): its action, outcome, and whether an actor was known.
+ */
+async function expectAccessRecords(
+  system: JameySystem,
+  resource: string,
+  since: string,
+  expected: readonly { action: string; outcome: string; authenticated: boolean }[],
+): Promise<void> {
+  const key = (r: { action: string; outcome: string; authenticated: boolean }) => `${r.action} ${r.outcome} ${r.authenticated}`;
+  const want = expected.map(key).sort();
+  let got: string[] = [];
+  await waitFor(
+    async () => {
+      const query = new URLSearchParams({ type: 'gateway.request_completed', resource, startTime: since, pageSize: '100' });
+      const page = await call(system, 'GET', `/v1/audit/records?${query}`);
+      expect(page.status, JSON.stringify(page.body)).toBe(200);
+      got = (page.body.items ?? []).map((item) => key({ action: String(item['action']), outcome: String(item['outcome']), authenticated: Boolean(item['actor']) })).sort();
+      return got.length >= want.length;
+    },
+    { timeoutMs: 60_000, intervalMs: 250, message: `audit to hold the gateway's records of ${resource}` },
+  );
+  expect(got).toEqual(want);
 }
 
 /**

@@ -137,7 +137,8 @@ export async function startRealSystem(infra: Record<string, string>): Promise<Ja
     AUDIT_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
     AUDIT_TREE_HEAD_INTERVAL_MS: '1000',
   };
-  for (const name of GRPC_SERVICES) {
+  // The gateway's database holds the outbox of its access records.
+  for (const name of [...GRPC_SERVICES, 'gateway'] as const) {
     const schema = await createTestSchema(infra[`${name.toUpperCase()}_DATABASE_URL`]!, `e2e_${name}`);
     schemas.push(schema);
     env[`${name.toUpperCase()}_DATABASE_URL`] = schema.url;
@@ -216,7 +217,7 @@ export async function startEmbeddedSystem(extraEnv: Record<string, string> = {})
   // Embedded means PGlite and no Redis or Kafka, even when this shell has the infrastructure's
   // variables (an empty value counts as unset).
   const unset = Object.fromEntries(
-    [...GRPC_SERVICES.map((name) => `${name.toUpperCase()}_DATABASE_URL`), 'KAFKA_BROKERS', 'REDIS_URL'].map((name) => [name, '']),
+    [...[...GRPC_SERVICES, 'gateway'].map((name) => `${name.toUpperCase()}_DATABASE_URL`), 'KAFKA_BROKERS', 'REDIS_URL'].map((name) => [name, '']),
   );
   const env = { ...portEnv(ports), ...unset, JAMEY_DATA_DIR: dataDir, ...extraEnv };
   const readyUrl = `http://127.0.0.1:${ports.gateway.admin}/readyz`;

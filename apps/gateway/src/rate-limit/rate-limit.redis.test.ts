@@ -14,17 +14,20 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { loadGatewayConfig } from '../config.js';
 import { startGateway } from '../service.js';
 import { startFakeDownstreams, type FakeDownstreams } from '../testing/fake-downstreams.js';
+import { createGatewayEvents, type GatewayEventsFixture } from '../testing/gateway-events.js';
 import { createTestGateway, type TestGateway } from '../testing/test-gateway.js';
 import { bearer, TEST_ISSUER, testAuthEnv } from '../testing/test-tokens.js';
 
 describeWithInfra(['REDIS_URL'], 'rate limit on real Redis', (env) => {
   const redisUrl = env['REDIS_URL']!;
   let fakes: FakeDownstreams;
+  let events: GatewayEventsFixture;
   let raw: Redis;
   const cleanups: (() => Promise<void> | void)[] = [];
 
   beforeAll(async () => {
     fakes = await startFakeDownstreams();
+    events = await createGatewayEvents();
     raw = new Redis(redisUrl);
   });
   afterEach(async () => {
@@ -33,6 +36,7 @@ describeWithInfra(['REDIS_URL'], 'rate limit on real Redis', (env) => {
   afterAll(async () => {
     raw?.disconnect();
     await fakes?.close();
+    await events?.close();
   });
 
   async function proxy(): Promise<TcpProxy> {
@@ -176,6 +180,7 @@ describeWithInfra(['REDIS_URL'], 'rate limit on real Redis', (env) => {
     const via = await proxy();
     const config = loadGatewayConfig({
       ...(await testAuthEnv()),
+      ...events.env,
       JAMEY_BIND_HOST: '127.0.0.1',
       GATEWAY_PORT: '0',
       GATEWAY_ADMIN_PORT: '0',
@@ -183,7 +188,7 @@ describeWithInfra(['REDIS_URL'], 'rate limit on real Redis', (env) => {
       JAMEY_RATE_LIMIT_MAX: '1000',
       ...Object.fromEntries(Object.entries(fakes.addresses).map(([name, address]) => [`${name.toUpperCase()}_ADDRESS`, address])),
     });
-    const gateway = await startGateway({ config, logger: createLogger({ service: 'gateway', level: 'silent' }), mode: 'infrastructure' });
+    const gateway = await startGateway({ config, logger: createLogger({ service: 'gateway', level: 'silent' }), transport: events.transport, mode: 'infrastructure' });
     cleanups.push(() => gateway.stop());
     const base = `http://127.0.0.1:${gateway.port}`;
     const redisView = async () =>

@@ -6,7 +6,7 @@ import { auditTopics, toAuditEntry } from './audit-consumer.js';
 
 describe('auditTopics', () => {
   it('is every producer topic from the topology, and audit\'s own (its refused calls)', () => {
-    expect(auditTopics()).toEqual(['jamey.audit.events.v1', 'jamey.consciousness.events.v1', 'jamey.memory.events.v1', 'jamey.soul.events.v1', 'jamey.telemetry.events.v1']);
+    expect(auditTopics()).toEqual(['jamey.audit.events.v1', 'jamey.consciousness.events.v1', 'jamey.gateway.events.v1', 'jamey.memory.events.v1', 'jamey.soul.events.v1', 'jamey.telemetry.events.v1']);
   });
 });
 
