@@ -1,5 +1,6 @@
 import { type Admin, type Consumer, type IHeaders, Kafka, type logCreator, logLevel, Partitioners, type Producer } from 'kafkajs';
-import { delay, dependencyUnavailable, isJameyError } from '@jamey/core';
+import { cryptoRandom, delay, dependencyUnavailable, isJameyError, systemClock } from '@jamey/core';
+import { createRetry, exponentialBackoff } from '@jamey/resilience';
 import { type Logger, raceAbort } from '@jamey/data';
 import type { EventTransport, ReceivedMessage, Subscription } from './transport.js';
 
@@ -200,11 +201,22 @@ export function createKafkaTransport(options: KafkaTransportOptions): EventTrans
   let pinging: Promise<void> | undefined;
   const subscriptions = new Set<Subscription>();
 
+  // A fresh broker may still be electing the leaders of topics ensureTopics just created: the
+  // offsets lookup then fails with a retriable error (NOT_LEADER_FOR_PARTITION), which kafkajs's
+  // admin client does not retry itself.
+  const seekRetry = createRetry({
+    name: 'kafka:seek-to-timestamp',
+    maxRetries: 8,
+    backoff: exponentialBackoff({ initialDelayMs: 100, maxDelayMs: 2_000, jitter: 'full' }),
+    shouldRetry: (error) => (error as { retriable?: unknown }).retriable === true,
+    clock: systemClock,
+    random: cryptoRandom,
+  });
   const seekToTimestamp = async (groupId: string, topics: string[], timestamp: number): Promise<void> => {
     const client = await admin.get();
     for (const topic of topics) {
-      const partitions = await client.fetchTopicOffsetsByTimestamp(topic, timestamp);
-      await client.setOffsets({ groupId, topic, partitions });
+      const partitions = await seekRetry.execute(() => client.fetchTopicOffsetsByTimestamp(topic, timestamp));
+      await seekRetry.execute(() => client.setOffsets({ groupId, topic, partitions }));
       logger.info({ groupId, topic, timestamp, partitions }, 'consumer group moved to timestamp');
     }
   };

@@ -71,8 +71,13 @@ describe('call records', () => {
 
   it('records a call whose deadline passed as DEADLINE_EXCEEDED, and one the client cancelled as CANCELLED', async () => {
     const client = createRpcClient(pb.MemoryServiceService, { dependency: 'memory', address, clock: systemClock });
-    await client.storeMemory({ content: 'hang', layer: 3, tags: [] }, { deadline: Date.now() + 100 }).catch(() => undefined);
-    await expect.poll(() => servedWith(STORE, 'DEADLINE_EXCEEDED').length).toBe(1);
+    // The deadline passes while the handler runs (not before the call reaches the server, which a
+    // loaded machine could otherwise make happen: then the server has nothing to record).
+    const handling = new Promise<void>((resolve) => (entered = resolve));
+    const late = client.storeMemory({ content: 'hang', layer: 3, tags: [] }, { deadline: Date.now() + 1000 }).catch(() => undefined);
+    await handling;
+    await late;
+    await expect.poll(() => servedWith(STORE, 'DEADLINE_EXCEEDED').length, { timeout: 5000 }).toBe(1);
 
     const controller = new AbortController();
     const inside = new Promise<void>((resolve) => (entered = resolve));
@@ -80,7 +85,7 @@ describe('call records', () => {
     await inside;
     controller.abort();
     await pending;
-    await expect.poll(() => servedWith(STORE, 'CANCELLED').length).toBe(1);
+    await expect.poll(() => servedWith(STORE, 'CANCELLED').length, { timeout: 5000 }).toBe(1);
     client.close();
   });
 
