@@ -78,7 +78,8 @@ describe('the refusal recorder', () => {
 
   it('counts a record it could not write instead of failing the call', async () => {
     const registry = new Registry();
-    const broken = { ...db, transaction: () => Promise.reject(new Error('database down')) } as unknown as Database;
+    const down = () => Promise.reject(new Error('database down'));
+    const broken = { ...db, query: down, transaction: down } as unknown as Database;
     const recorder = createRefusalRecorder({ service: 'soul', db: broken, outbox, clock, logger: silentLogger, metrics: createAccessMetrics(registry) });
     expect(() => recorder.record({ method, error: new Error('not an AuthError'), details })).not.toThrow();
     await recorder.flush();
