@@ -64,7 +64,9 @@ export async function runMemoryChaos(system: JameySystem): Promise<void> {
     });
 
     // Fast-fail: the open breaker answers without a network call. Take the best of a few, so
-    // scheduling noise on a loaded two-core machine does not decide the result.
+    // scheduling noise on a loaded two-core machine does not decide the result. The answer still
+    // waits for its access record's commit (one INSERT on the gateway's Postgres, which the load
+    // also writes to), never for memory or a retry's backoff.
     const latencies: number[] = [];
     for (let i = 0; i < 10; i += 1) {
       const started = performance.now();
@@ -74,7 +76,7 @@ export async function runMemoryChaos(system: JameySystem): Promise<void> {
       expect(response.headers.get('retry-after')).not.toBeNull();
       expect(await response.json()).toMatchObject({ dependency: 'memory' });
     }
-    expect(Math.min(...latencies)).toBeLessThan(5);
+    expect(Math.min(...latencies)).toBeLessThan(20);
 
     // Perceptions keep working without memory context, and say so.
     await waitFor(() => degradedPerceptions.some((d) => d.includes('memory')), {
