@@ -1,4 +1,5 @@
 /** startGateway: the public API, the admin server and its readiness over every downstream, shutdown. */
+import { waitFor } from '@jamey/data/testing';
 import { createLogger } from '@jamey/telemetry';
 import { highCardinalityLabels, missingMetricFamilies, requiredMetricFamilies, scrapeMetrics } from '@jamey/telemetry/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,8 +72,15 @@ describe('startGateway', () => {
     await fetch(`${base}/v1/no-such-thing/0190a0b0-c0d0-7e00-8f00-0000000000ff`, { headers });
     await fetch(`${base}/v1/entities/nobody`, { method: 'PATCH', headers });
     await admin('/readyz');
-    const metrics = await scrapeMetrics(`http://127.0.0.1:${gateway.adminPort}/metrics`);
-    expect(missingMetricFamilies(metrics, requiredMetricFamilies({ http: true, rpcClient: true, database: true, producer: true }, { traffic: true }))).toEqual([]);
+    const required = requiredMetricFamilies({ http: true, rpcClient: true, database: true, producer: true }, { traffic: true });
+    // The access records of those requests reach the broker through the outbox relay, after the
+    // responses: wait for the relay, not for a fixed time.
+    let metrics = await scrapeMetrics(`http://127.0.0.1:${gateway.adminPort}/metrics`);
+    await waitFor(async () => {
+      metrics = await scrapeMetrics(`http://127.0.0.1:${gateway.adminPort}/metrics`);
+      return missingMetricFamilies(metrics, required).length === 0;
+    }, { timeoutMs: 15_000, message: 'the gateway to publish its access records' }).catch(() => undefined);
+    expect(missingMetricFamilies(metrics, required)).toEqual([]);
     expect(highCardinalityLabels(metrics)).toEqual([]);
     const http = metrics.get('http_server_request_duration_seconds')!.samples.filter((s) => s.name.endsWith('_count'));
     expect(http.find((s) => s.labels['status_code'] === '404' && s.labels['route'] === 'unmatched')?.value).toBeGreaterThanOrEqual(1);
