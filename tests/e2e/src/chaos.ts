@@ -76,7 +76,8 @@ export async function runMemoryChaos(system: JameySystem): Promise<void> {
       expect(response.headers.get('retry-after')).not.toBeNull();
       expect(await response.json()).toMatchObject({ dependency: 'memory' });
     }
-    expect(Math.min(...latencies)).toBeLessThan(20);
+    // Generous for a loaded CI machine, yet far below a retried call's backoff or deadline.
+    expect(Math.min(...latencies)).toBeLessThan(100);
 
     // Perceptions keep working without memory context, and say so.
     await waitFor(() => degradedPerceptions.some((d) => d.includes('memory')), {
