@@ -6,7 +6,6 @@
  * outbox and the bus (Kafka, or the in-process bus) into the audit log, where QueryRecords
  * finds it by outcome, actor and action.
  */
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import { audit as pb, memory as memoryPb } from '@jamey/proto';
 import { createRpcClient } from '@jamey/rpc';
 import { createServiceKit, loadServiceAuth, startServiceKit, type RunningService, type ServiceKit } from '@jamey/service';
 import { createLogger } from '@jamey/telemetry';
+import { generateServiceKeyring } from '@jamey/security';
 import type { ServiceName } from '@jamey/topology';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAuditService } from './service.js';
@@ -27,19 +27,12 @@ const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 const GET_MEMORY = '/jamey.memory.v1.MemoryService/GetMemory';
 const GET_LOG_INFO = '/jamey.audit.v1.AuditService/GetLogInfo';
 
-/** Ed25519 service keys as `npm run service-key` writes them: one private JWK each, one public JWKS. */
-function serviceKeys(services: readonly ServiceName[]) {
-  const privates = new Map<ServiceName, string>();
-  const publics: object[] = [];
-  for (const service of services) {
-    const jwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
-    const common = { kty: 'OKP', crv: 'Ed25519', x: jwk.x, kid: `${service}/k1`, alg: 'EdDSA', use: 'sig' };
-    privates.set(service, JSON.stringify({ ...common, d: jwk.d }));
-    publics.push(common);
-  }
-  const jwks = JSON.stringify({ keys: publics });
+/** Each service's auth from its variables, with keys as `npm run service-key` makes them (generateServiceKey). */
+async function serviceKeys(services: readonly ServiceName[]) {
+  const ring = await generateServiceKeyring(services);
+  const publicKeys = JSON.stringify(ring.publicJwks);
   return (service: ServiceName) =>
-    loadServiceAuth(service, { JAMEY_SERVICE_SIGNING_KEY: privates.get(service), JAMEY_SERVICE_PUBLIC_KEYS: jwks }, logger);
+    loadServiceAuth(service, { JAMEY_SERVICE_SIGNING_KEY: JSON.stringify(ring.privateJwks[service]), JAMEY_SERVICE_PUBLIC_KEYS: publicKeys }, logger);
 }
 
 interface Infra {
@@ -71,7 +64,7 @@ function refusalTests(setup: () => Promise<Infra>): void {
   let audit: RunningService;
   let memoryKit: ServiceKit;
   let memory: RunningService;
-  let authOf: ReturnType<typeof serviceKeys>;
+  let authOf: Awaited<ReturnType<typeof serviceKeys>>;
   const migrationsDir = mkdtempSync(join(tmpdir(), 'memory-stub-migrations-'));
 
   /** A client of `address` sending `token` (or a token minted by `caller`, or none). */
@@ -97,7 +90,7 @@ function refusalTests(setup: () => Promise<Infra>): void {
 
   beforeAll(async () => {
     infra = await setup();
-    authOf = serviceKeys(['gateway', 'audit', 'memory', 'consciousness', 'soul']);
+    authOf = await serviceKeys(['gateway', 'audit', 'memory', 'consciousness', 'soul']);
     audit = await startAuditService({
       settings: settings('audit', infra.auditDatabaseUrl),
       transport: infra.transport,

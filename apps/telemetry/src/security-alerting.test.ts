@@ -7,7 +7,6 @@
  * and resolve once the burst has left the window. Who did it is in the access events the
  * refusals wrote, not in the alert.
  */
-import { generateKeyPairSync } from 'node:crypto';
 import { isJameyError, systemClock } from '@jamey/core';
 import { describeOnEachDatabase, waitFor, type TestDatabase } from '@jamey/data/testing';
 import { createEventLog, type EventLog } from '@jamey/events/testing';
@@ -16,6 +15,7 @@ import { telemetry as pb } from '@jamey/proto';
 import { createRpcClient } from '@jamey/rpc';
 import { loadServiceAuth } from '@jamey/service';
 import { createLogger } from '@jamey/telemetry';
+import { generateServiceKeyring } from '@jamey/security';
 import type { ServiceName } from '@jamey/topology';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadAlertRules } from './adapters/rules-file.js';
@@ -34,18 +34,12 @@ const RULES: readonly AlertRule[] = loadAlertRules()
   .filter((rule) => rule.alert === 'JameyAuthFailureBurst' || rule.alert === 'JameyScopeDeniedSpike')
   .map((rule) => ({ ...rule, windowMs: WINDOW_MS, threshold: THRESHOLD, forMs: 0 }));
 
-/** Ed25519 service keys as `npm run service-key` writes them, and each service's auth from them. */
-function serviceKeys(services: readonly ServiceName[]) {
-  const privates = new Map<ServiceName, string>();
-  const publics: object[] = [];
-  for (const service of services) {
-    const jwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
-    const common = { kty: 'OKP', crv: 'Ed25519', x: jwk.x, kid: `${service}/k1`, alg: 'EdDSA', use: 'sig' };
-    privates.set(service, JSON.stringify({ ...common, d: jwk.d }));
-    publics.push(common);
-  }
-  const jwks = JSON.stringify({ keys: publics });
-  return (service: ServiceName) => loadServiceAuth(service, { JAMEY_SERVICE_SIGNING_KEY: privates.get(service), JAMEY_SERVICE_PUBLIC_KEYS: jwks }, logger);
+/** Each service's auth from its variables, with keys as `npm run service-key` makes them (generateServiceKey). */
+async function serviceKeys(services: readonly ServiceName[]) {
+  const ring = await generateServiceKeyring(services);
+  const publicKeys = JSON.stringify(ring.publicJwks);
+  return (service: ServiceName) =>
+    loadServiceAuth(service, { JAMEY_SERVICE_SIGNING_KEY: JSON.stringify(ring.privateJwks[service]), JAMEY_SERVICE_PUBLIC_KEYS: publicKeys }, logger);
 }
 
 const codeOf = async (promise: Promise<unknown>): Promise<string> => {
@@ -59,7 +53,7 @@ describeOnEachDatabase('telemetry security alerts, caused for real', 'TELEMETRY_
   let transport: EventTransport;
   let log: EventLog<'telemetry'>;
   let running: RunningTelemetryService | undefined;
-  let authOf: ReturnType<typeof serviceKeys>;
+  let authOf: Awaited<ReturnType<typeof serviceKeys>>;
   const clients: { close(): void }[] = [];
 
   /** A TelemetryService client sending `token`, or tokens minted by `caller`. */
@@ -75,7 +69,7 @@ describeOnEachDatabase('telemetry security alerts, caused for real', 'TELEMETRY_
 
   beforeAll(async () => {
     test = await createDatabase();
-    authOf = serviceKeys(['gateway', 'memory', 'telemetry']);
+    authOf = await serviceKeys(['gateway', 'memory', 'telemetry']);
     ({ transport, log } = await createEventLog({ source: 'telemetry' }));
     running = await startTelemetryService({
       settings: { name: 'telemetry', host: '127.0.0.1', port: 0, adminPort: 0, databaseUrl: test.url, databasePoolSize: 2, logLevel: 'silent', shutdownGraceMs: 1000 },
