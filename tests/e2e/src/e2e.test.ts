@@ -3,6 +3,7 @@ import { describeWithInfra } from '@jamey/data/testing';
 import { runAlertScenario } from './alerts.js';
 import { runBannerExample } from './banner.js';
 import { runKafkaOutage, runMemoryChaos, runRedisOutage } from './chaos.js';
+import { runAuditVerification } from './audit-verify.js';
 import { runMetricsCheck } from './metrics.js';
 import { runPhiFlow } from './phi.js';
 import { infra } from './processes.js';
@@ -32,6 +33,10 @@ function journeys(start: () => Promise<JameySystem>, chaos = false, banner = fal
   it('keeps audit exactly-once when the audit process is SIGKILLed mid-stream', async () => {
     await runCrashRecovery(system);
   }, 180_000);
+
+  it("proves the audit log with the independent verifier, from the gateway's routes, and rejects forgeries", async () => {
+    await runAuditVerification(system);
+  }, 120_000);
 
   it('estimates Φ from perceptions sent through the gateway, and exports it as a metric', async () => {
     await runPhiFlow(system);
