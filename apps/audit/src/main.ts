@@ -17,10 +17,12 @@ const signingKey = await loadAuditSigningKey({ file: config.signingKeyFile, pem:
   },
 );
 const transport = createKafkaTransport({ brokers: [...config.kafkaBrokers], clientId: 'audit', logger });
-const running = await startAuditService({
+const running = startAuditService({
   settings: config.service, transport, logger, serviceAuth: await loadServiceAuth('audit', process.env, logger), replayFrom: config.replayFrom,
   consumerGroup: config.consumerGroup,
   treeHeads: { key: signingKey, origin: config.logOrigin, intervalMs: config.treeHeadIntervalMs },
   retention: config.retentionDays === undefined ? undefined : { afterMs: config.retentionDays * 86_400_000, intervalMs: config.archiveIntervalMs },
 });
+// Handlers first, so a signal during start-up still shuts down cleanly.
 stopOnSignals(running, transport, logger, config.service);
+await running;

@@ -7,7 +7,7 @@ import { startConsciousnessService } from './service.js';
 const config = loadConsciousnessConfig(process.env);
 const logger = createLogger({ service: 'consciousness', level: config.service.logLevel });
 const transport = createKafkaTransport({ brokers: [...config.kafkaBrokers], clientId: 'consciousness', logger });
-const running = await startConsciousnessService({
+const running = startConsciousnessService({
   settings: config.service,
   transport,
   logger,
@@ -18,4 +18,6 @@ const running = await startConsciousnessService({
   rpcRetries: config.rpcRetries,
   phiIntervalMs: config.phiIntervalMs,
 });
+// Handlers first, so a signal during start-up still shuts down cleanly.
 stopOnSignals(running, transport, logger, config.service);
+await running;

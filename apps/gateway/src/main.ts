@@ -19,13 +19,15 @@ const transport = createKafkaTransport({ brokers: [...kafkaBrokers], clientId: '
 // The kubelet sets KUBERNETES_SERVICE_HOST in every pod. Either way this is not embedded mode,
 // so development keys are refused.
 const mode = process.env['KUBERNETES_SERVICE_HOST'] ? 'kubernetes' : 'infrastructure';
-const running = await startGateway({ config, logger, serviceTokens: serviceAuth.minter, mode, transport });
+const running = startGateway({ config, logger, serviceTokens: serviceAuth.minter, mode, transport });
+// Handlers first, so a signal during start-up waits for it and still shuts down cleanly.
 exitOnSignals(
   async () => {
-    await running.stop();
+    await (await running).stop();
     await transport.close();
     await shutdownTelemetry();
   },
   logger,
   config.shutdownGraceMs + 5000,
 );
+await running;

@@ -7,5 +7,7 @@ import { startSoulService } from './service.js';
 const config = loadSoulConfig(process.env);
 const logger = createLogger({ service: 'soul', level: config.service.logLevel });
 const transport = createKafkaTransport({ brokers: [...config.kafkaBrokers], clientId: 'soul', logger });
-const running = await startSoulService({ settings: config.service, transport, logger, serviceAuth: await loadServiceAuth('soul', process.env, logger) });
+const running = startSoulService({ settings: config.service, transport, logger, serviceAuth: await loadServiceAuth('soul', process.env, logger) });
+// Handlers first, so a signal during start-up still shuts down cleanly.
 stopOnSignals(running, transport, logger, config.service);
+await running;

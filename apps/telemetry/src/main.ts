@@ -9,7 +9,7 @@ const config = loadTelemetryConfig(process.env);
 const logger = createLogger({ service: 'telemetry', level: config.service.logLevel });
 // Alerts leave through the outbox onto jamey.telemetry.events.v1, which audit consumes.
 const transport = createKafkaTransport({ brokers: [...config.kafkaBrokers], clientId: 'telemetry', logger });
-const running = await startTelemetryService({
+const running = startTelemetryService({
   settings: config.service,
   transport,
   logger,
@@ -26,4 +26,6 @@ const running = await startTelemetryService({
   alertWebhookTimeoutMs: config.alerting.webhookTimeoutMs,
   statusPort: config.statusPort,
 });
+// Handlers first, so a signal during start-up still shuts down cleanly.
 stopOnSignals(running, transport, logger, config.service);
+await running;

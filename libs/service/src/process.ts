@@ -9,13 +9,23 @@ import type { ServiceSettings } from './settings.js';
 /**
  * For a service process's `main.ts`: on SIGTERM or SIGINT, stops the service (its ordered
  * shutdown), closes the event transport the process owns, flushes the spans not exported yet
- * (`shutdownTelemetry`), and exits 0. Force-exits when
- * that takes more than the drain grace period plus 5 s.
+ * (`shutdownTelemetry`), and exits 0. Force-exits when that takes more than the drain grace
+ * period plus 5 s.
+ *
+ * Pass the service while it is still starting (the promise `start…()` returned): the handlers
+ * are then in place from the first moment, and a signal that arrives during start-up (a pod
+ * deleted while its consumer joins its group) waits for the start to finish and stops the
+ * service cleanly, instead of the process dying of the signal.
  */
-export function stopOnSignals(running: RunningService, transport: EventTransport, logger: Logger, settings: ServiceSettings): void {
+export function stopOnSignals(
+  running: RunningService | Promise<RunningService>,
+  transport: EventTransport,
+  logger: Logger,
+  settings: ServiceSettings,
+): void {
   exitOnSignals(
     async () => {
-      await running.stop();
+      await (await running).stop();
       await transport.close();
       await shutdownTelemetry();
     },
