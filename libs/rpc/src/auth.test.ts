@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, credentials, loadPackageDefinition } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
 import { createHmac, createPrivateKey, sign } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { systemClock } from '@jamey/core';
 import { memory as pb } from '@jamey/proto';
 import { createServiceAuth, generateServiceKeyring, type ServiceAuth, type ServiceKeyring } from '@jamey/security';
 import type { ServiceName } from '@jamey/topology';
 import { checkHealth, createRpcClient, createRpcServer, type CallContext, type RefusalDetails, type RpcServer } from './index.js';
-import { expectRpcError } from './testing.js';
+import { expectRpcError, listReflectedServices } from './testing.js';
 
 const silent = { error: () => undefined };
 
@@ -211,20 +208,6 @@ describe('service tokens on gRPC calls', () => {
   });
 
   it('answers server reflection without a token', async () => {
-    const require = createRequire(import.meta.url);
-    const reflectionProto = require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
-    const definition = loadPackageDefinition(loadSync(reflectionProto, { keepCase: true })) as unknown as {
-      grpc: { reflection: { v1: { ServerReflection: new (address: string, creds: unknown) => Client & { ServerReflectionInfo: () => NodeJS.ReadWriteStream & { write: (m: unknown) => void; end: () => void } } } } };
-    };
-    const client = new definition.grpc.reflection.v1.ServerReflection(address, credentials.createInsecure());
-    const stream = client.ServerReflectionInfo();
-    const response = await new Promise<{ list_services_response?: { service: { name: string }[] } }>((resolve, reject) => {
-      stream.on('data', resolve);
-      stream.on('error', reject);
-      stream.write({ list_services: '' });
-    });
-    stream.end();
-    client.close();
-    expect(response.list_services_response?.service.map((s) => s.name)).toContain('jamey.memory.v1.MemoryService');
+    expect(await listReflectedServices(address)).toContain('jamey.memory.v1.MemoryService');
   });
 });

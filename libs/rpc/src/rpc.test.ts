@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
-import { loadPackageDefinition } from '@grpc/grpc-js';
-import { createRequire } from 'node:module';
 import { JameyError, invalidArgument, isJameyError, notFound, systemClock } from '@jamey/core';
 import { memory as pb } from '@jamey/proto';
 import { checkHealth, createRpcClient, createRpcServer, type CallContext, type RpcServer } from './index.js';
+import { listReflectedServices } from './testing.js';
 
 const silent = { error: () => undefined };
 const logged: unknown[] = [];
@@ -136,21 +134,7 @@ describe('rpc server and client over real gRPC', () => {
   });
 
   it('serves reflection listing Jamey services and health', async () => {
-    const require = createRequire(import.meta.url);
-    const reflectionProto = require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
-    const definition = loadPackageDefinition(loadSync(reflectionProto, { keepCase: true })) as unknown as {
-      grpc: { reflection: { v1: { ServerReflection: new (address: string, creds: unknown) => Client & { ServerReflectionInfo: () => NodeJS.ReadWriteStream & { write: (m: unknown) => void; end: () => void } } } } };
-    };
-    const client = new definition.grpc.reflection.v1.ServerReflection(address, credentials.createInsecure());
-    const stream = client.ServerReflectionInfo();
-    const response = await new Promise<{ list_services_response?: { service: { name: string }[] } }>((resolve, reject) => {
-      stream.on('data', resolve);
-      stream.on('error', reject);
-      stream.write({ list_services: '' });
-    });
-    stream.end();
-    client.close();
-    const names = response.list_services_response?.service.map((s) => s.name) ?? [];
+    const names = await listReflectedServices(address);
     expect(names).toContain('jamey.memory.v1.MemoryService');
     expect(names).toContain('grpc.health.v1.Health');
   });
