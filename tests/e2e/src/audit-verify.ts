@@ -5,14 +5,15 @@ import { join } from 'node:path';
 import { waitFor } from '@jamey/data/testing';
 import { expect } from 'vitest';
 import { REPO_ROOT } from './processes.js';
+import { callGateway } from './scenario.js';
 import type { JameySystem } from './system.js';
 
 const VERIFIER = join(REPO_ROOT, 'apps/audit/verifier/verify-audit.mjs');
 
 async function get<T>(system: JameySystem, path: string): Promise<T> {
-  const response = await fetch(`${system.gatewayUrl}/v1/audit/log/${path}`, { headers: { authorization: system.authorization }, signal: AbortSignal.timeout(15_000) });
-  expect(response.status, `GET /v1/audit/log/${path}`).toBe(200);
-  return (await response.json()) as T;
+  const { status, body } = await callGateway(system, 'GET', `/v1/audit/log/${path}`);
+  expect(status, `GET /v1/audit/log/${path}`).toBe(200);
+  return body as unknown as T;
 }
 
 /** Runs the independent verifier CLI; resolves with its exit code and output. */
@@ -31,10 +32,10 @@ interface Checkpoint {
 
 /** The latest signed tree head; treeSize 0 while none is signed yet (the route answers 404). */
 async function latestHead(system: JameySystem): Promise<Checkpoint> {
-  const response = await fetch(`${system.gatewayUrl}/v1/audit/log/checkpoint`, { headers: { authorization: system.authorization }, signal: AbortSignal.timeout(15_000) });
-  if (response.status === 404) return { checkpoint: '', treeSize: 0 };
-  expect(response.status, 'GET /v1/audit/log/checkpoint').toBe(200);
-  return (await response.json()) as Checkpoint;
+  const { status, body } = await callGateway(system, 'GET', '/v1/audit/log/checkpoint');
+  if (status === 404) return { checkpoint: '', treeSize: 0 };
+  expect(status, 'GET /v1/audit/log/checkpoint').toBe(200);
+  return body as unknown as Checkpoint;
 }
 
 /**
@@ -61,11 +62,7 @@ export async function runAuditVerification(system: JameySystem): Promise<void> {
     const oldNote = file('old.note', old!.checkpoint);
 
     // Something new to log, and a newer head that covers it.
-    const write = await fetch(`${system.gatewayUrl}/v1/memories`, {
-      method: 'POST',
-      headers: { authorization: system.authorization, 'content-type': 'application/json' },
-      body: JSON.stringify({ content: 'a memory to be audited and proven' }),
-    });
+    const write = await callGateway(system, 'POST', '/v1/memories', { content: 'a memory to be audited and proven' });
     expect(write.status).toBe(201);
     let head: Checkpoint | undefined;
     await waitFor(async () => (head = await latestHead(system)).treeSize > old!.treeSize, {

@@ -1,6 +1,7 @@
 import { waitFor } from '@jamey/data/testing';
 import { scrapeMetrics } from '@jamey/telemetry/testing';
 import { expect } from 'vitest';
+import { callGateway } from './scenario.js';
 import type { JameySystem } from './system.js';
 
 interface Integration {
@@ -11,16 +12,6 @@ interface Integration {
   partitionB: string[];
   samplePairs: number;
   version: number;
-}
-
-async function gateway(system: JameySystem, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
-  const response = await fetch(`${system.gatewayUrl}${path}`, {
-    method,
-    headers: { authorization: system.authorization, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(15_000),
-  });
-  return { status: response.status, json: await response.json() };
 }
 
 /**
@@ -37,14 +28,14 @@ export async function runPhiFlow(system: JameySystem): Promise<void> {
       ['vision', vision],
       ['speech', previous],
     ] as const) {
-      const { status } = await gateway(system, 'POST', '/v1/perceptions', { input: `${source} ${turn}`, source, salience });
+      const { status } = await callGateway(system, 'POST', '/v1/perceptions', { input: `${source} ${turn}`, source, salience });
       expect(status).toBe(201);
     }
     previous = vision;
   }
-  const { status, json } = await gateway(system, 'GET', '/v1/consciousness/integration');
+  const { status, body } = await callGateway(system, 'GET', '/v1/consciousness/integration');
   expect(status).toBe(200);
-  const integration = json as Integration;
+  const integration = body as unknown as Integration;
   expect(integration).toMatchObject({ defined: true });
   expect(integration.phiBits).toBeGreaterThan(0);
   expect(integration.elements).toEqual(expect.arrayContaining(['vision', 'speech']));

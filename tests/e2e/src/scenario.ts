@@ -3,12 +3,14 @@ import { waitFor } from '@jamey/data/testing';
 import { auditCounts, awaitAudit } from './audit.js';
 import type { JameySystem } from './system.js';
 
-interface Reply {
+/** A gateway answer: its status and its JSON body (`{}` when empty). */
+export interface Reply {
   status: number;
   body: Record<string, unknown> & { items?: Record<string, unknown>[]; nextPageToken?: string };
 }
 
-async function call(system: JameySystem, method: string, path: string, body?: unknown): Promise<Reply> {
+/** Calls the gateway as the system's test user, with a JSON body when given. */
+export async function callGateway(system: JameySystem, method: string, path: string, body?: unknown): Promise<Reply> {
   const response = await fetch(`${system.gatewayUrl}${path}`, {
     method,
     headers: { authorization: system.authorization, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -28,25 +30,25 @@ export async function runJourney(system: JameySystem): Promise<void> {
   const marker = `zebra${Date.now().toString(36)}`;
 
   // Memory: store, then find by full-text search.
-  const stored = await call(system, 'POST', '/v1/memories', { content: `Jamey saw a ${marker} at the lab`, tags: ['e2e'] });
+  const stored = await callGateway(system, 'POST', '/v1/memories', { content: `Jamey saw a ${marker} at the lab`, tags: ['e2e'] });
   expect(stored.status, JSON.stringify(stored.body)).toBe(201);
   const memoryId = String((stored.body as { id?: string }).id ?? (stored.body['memory'] as { id: string }).id);
-  const found = await call(system, 'GET', `/v1/memories?query=${marker}`);
+  const found = await callGateway(system, 'GET', `/v1/memories?query=${marker}`);
   expect(found.status).toBe(200);
   expect(found.body.items?.map((hit) => (hit['memory'] as { id: string }).id)).toContain(memoryId);
 
   // Soul: an entity, a positive interaction, and trust moves up from neutral.
   const entityId = `ada-${Date.now().toString(36)}`;
-  expect((await call(system, 'PUT', `/v1/entities/${entityId}`, { name: 'Ada' })).status).toBe(201);
-  const interaction = await call(system, 'POST', `/v1/entities/${entityId}/interactions`, { valence: 0.8, note: 'helped' });
+  expect((await callGateway(system, 'PUT', `/v1/entities/${entityId}`, { name: 'Ada' })).status).toBe(201);
+  const interaction = await callGateway(system, 'POST', `/v1/entities/${entityId}/interactions`, { valence: 0.8, note: 'helped' });
   expect(interaction.status, JSON.stringify(interaction.body)).toBe(201);
-  const entity = await call(system, 'GET', `/v1/entities/${entityId}`);
+  const entity = await callGateway(system, 'GET', `/v1/entities/${entityId}`);
   expect(entity.body['trust']).toBeGreaterThan(0.5);
 
   // Consciousness: a weak then a strong perception; the focus moves to the strong one.
-  const weak = await call(system, 'POST', '/v1/perceptions', { input: `a faint ${marker}`, source: 'e2e', salience: 0.2 });
+  const weak = await callGateway(system, 'POST', '/v1/perceptions', { input: `a faint ${marker}`, source: 'e2e', salience: 0.2 });
   expect(weak.status, JSON.stringify(weak.body)).toBe(201);
-  const strong = await call(system, 'POST', '/v1/perceptions', {
+  const strong = await callGateway(system, 'POST', '/v1/perceptions', {
     input: `a loud ${marker}`,
     source: 'e2e',
     salience: 0.99,
@@ -58,7 +60,7 @@ export async function runJourney(system: JameySystem): Promise<void> {
   expect((strong.body['focus'] as { id: string }).id).toBe(strongId);
   expect(strong.body['sourceTrust']).toBeGreaterThan(0.5);
   expect((strong.body['context'] as { memoryId: string }[]).map((c) => c.memoryId)).toContain(memoryId);
-  const state = await call(system, 'GET', '/v1/consciousness/state');
+  const state = await callGateway(system, 'GET', '/v1/consciousness/state');
   expect(((state.body['focus'] ?? (state.body['state'] as Record<string, unknown>)['focus']) as { id: string }).id).toBe(strongId);
 
   // Audit: each of those events arrives through the bus, exactly once.
@@ -106,7 +108,7 @@ async function expectAccessRecords(
   await waitFor(
     async () => {
       const query = new URLSearchParams({ type: 'gateway.request_completed', resource, startTime: since, pageSize: '100' });
-      const page = await call(system, 'GET', `/v1/audit/records?${query}`);
+      const page = await callGateway(system, 'GET', `/v1/audit/records?${query}`);
       expect(page.status, JSON.stringify(page.body)).toBe(200);
       got = (page.body.items ?? []).map((item) => key({ action: String(item['action']), outcome: String(item['outcome']), authenticated: Boolean(item['actor']) })).sort();
       return got.length >= want.length;
@@ -126,7 +128,7 @@ export async function runCrashRecovery(system: JameySystem, count = 40): Promise
   let killed = false;
   const store = async (index: number): Promise<void> => {
     try {
-      const reply = await call(system, 'POST', '/v1/memories', { content: `crash test memory ${index}`, tags: ['crash'] });
+      const reply = await callGateway(system, 'POST', '/v1/memories', { content: `crash test memory ${index}`, tags: ['crash'] });
       if (reply.status === 201) acknowledged.push((reply.body['id'] ?? (reply.body['memory'] as { id: string }).id) as string);
     } catch (error) {
       // In embedded mode the gateway dies with the host; a request cut off by the kill may
